@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# TTP, the Tiny Transport Protocol.
+#
+#   make                 module (for KVER), userspace tools and selftests
+#   make KVER=6.1        the same for another kernel: 6.1, 6.12, sid, debug
+#                        or a release such as 6.1.0-56-amd64
+#   make run             set up, boot a VM, show TTP between two namespaces
+#   make check           the whole suite on every supported kernel
+#   make check KVER=...  the suite on one kernel
+#   make lint            checkpatch.pl --strict on module/ and uapi/
+#
+# The kernel's own build reads ./Kbuild; this file is for people.
+
+KVER ?= 6.12
+VM := selftests/vm
+BUILD := $(CURDIR)/build
+
+all: module userspace selftests
+
+module:
+	$(VM)/build-module.sh $(KVER)
+
+userspace:
+	$(MAKE) -C userspace O=$(BUILD)/userspace
+
+# The selftests build the kernel's way, from inside its selftests tree
+# (kselftest_harness.h, lib.mk), taken from Debian's linux-source package.
+selftests:
+	@ksrc=$$($(VM)/ksrc.sh) && dst=$$ksrc/tools/testing/selftests/net/ttp && \
+	rm -rf $$dst && mkdir -p $$dst && \
+	find selftests -maxdepth 1 -type f -exec cp {} $$dst/ \; && \
+	$(MAKE) -C $$dst OUTPUT=$(BUILD)/selftests TTP_UAPI=$(CURDIR)/uapi
+
+deps:
+	$(VM)/deps.sh
+
+run:
+	$(VM)/demo.sh
+
+check:
+	$(VM)/check.sh $(if $(filter command line,$(origin KVER)),$(KVER))
+
+# compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
+CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
+	--ignore FILE_PATH_CHANGES -q
+lint:
+	@ksrc=$$($(VM)/ksrc.sh) && \
+	$(CHECKPATCH) -f $(filter-out module/compat.h,$(wildcard module/*.[ch])) \
+		uapi/linux/*.h && \
+	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f module/compat.h && echo "lint: checkpatch --strict clean"
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all module userspace selftests deps run check lint clean

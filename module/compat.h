@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels TTP supports (Debian 6.1, 6.12 and the
+ * newest), and nothing else. Prefer feature tests on macros to version
+ * compares: stable updates backport API changes into older series.
+ */
+#ifndef _TTP_COMPAT_H
+#define _TTP_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+/* 6.11 made sysctl handlers take a const table. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define TTP_CTL_TABLE	const struct ctl_table
+#else
+#define TTP_CTL_TABLE	struct ctl_table
+#endif
+
+/*
+ * 6.6 turned register_net_sysctl() into a macro over
+ * register_net_sysctl_sz(), which wants the table's size, and no longer
+ * needs the empty terminating entry (older kernels do: keep it).
+ */
+static inline struct ctl_table_header *
+ttp_register_net_sysctl(struct net *net, const char *path,
+			struct ctl_table *table, size_t n)
+{
+#ifdef register_net_sysctl
+	return register_net_sysctl_sz(net, path, table, n);
+#else
+	return register_net_sysctl(net, path, table);
+#endif
+}
+
+/* 6.19 gave bind and connect a struct sockaddr_unsized. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define TTP_SOCKADDR	struct sockaddr_unsized
+#else
+#define TTP_SOCKADDR	struct sockaddr
+#endif
+
+#endif /* _TTP_COMPAT_H */

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOCK_DGRAM: unreliable, unordered, message-preserving datagrams with
+ * ports and a checksum. The contract is udp(7): every call returns what
+ * Linux UDP returns for the same arguments.
+ */
+#include <linux/icmp.h>
+#include <linux/poll.h>
+#include <linux/termios.h>
+#include <linux/sockios.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "ttp.h"
+
+static bool ttp_needs_bind_cap(struct net *net, u16 port)
+{
+	return port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
+	       !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+}
+
+static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
+			  int addr_len)
+{
+	struct sockaddr_ttp *addr = (struct sockaddr_ttp *)uaddr;
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	__be32 saddr;
+	u16 port;
+	int err;
+
+	err = ttp_check_sockaddr((struct sockaddr *)uaddr, addr_len);
+	if (err)
+		return err;
+	saddr = addr->sttp_addr.s_addr;
+	err = ttp_check_local_addr(sock_net(sk), saddr);
+	if (err)
+		return err;
+	port = ntohs(addr->sttp_port);
+	if (port && ttp_needs_bind_cap(sock_net(sk), port))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
+		goto out;
+
+	inet->inet_rcv_saddr = saddr;
+	inet->inet_saddr = saddr;
+	err = ttp_table_get_port(sk, port);
+	if (err) {
+		inet->inet_rcv_saddr = 0;
+		inet->inet_saddr = 0;
+		goto out;
+	}
+	if (saddr)
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* connect(AF_UNSPEC): forget the peer, and what bind did not pin. */
+static void ttp_dgram_disconnect(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	sk->sk_state = TCP_CLOSE;
+	inet->inet_daddr = 0;
+	inet->inet_dport = 0;
+	sk->sk_bound_dev_if = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_rcv_saddr = 0;
+		inet->inet_saddr = 0;
+	}
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		ttp_table_unhash(sk);
+}
+
+static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
+				    int addr_len)
+{
+	struct sockaddr_ttp *usin = (struct sockaddr_ttp *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	int err;
+
+	err = ttp_table_autobind(sk);
+	if (err)
+		return err;
+	if (addr_len < (int)sizeof(*usin))
+		return -EINVAL;
+	if (usin->sttp_family != ttp_family)
+		return -EAFNOSUPPORT;
+
+	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if ((rt->rt_flags & RTCF_BROADCAST) && !sock_flag(sk, SOCK_BROADCAST)) {
+		ip_rt_put(rt);
+		return -EACCES;
+	}
+	ip_rt_put(rt);
+
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4.saddr;
+	if (!inet->inet_rcv_saddr)
+		inet->inet_rcv_saddr = fl4.saddr;
+	inet->inet_daddr = fl4.daddr;
+	inet->inet_dport = usin->sttp_port;
+	sk->sk_state = TCP_ESTABLISHED;
+	return 0;
+}
+
+static int ttp_dgram_connect(struct socket *sock, TTP_SOCKADDR *uaddr,
+			     int addr_len, int flags)
+{
+	struct sockaddr *sa = (struct sockaddr *)uaddr;
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	if (addr_len < (int)sizeof(sa->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sa->sa_family == AF_UNSPEC)
+		ttp_dgram_disconnect(sk);
+	else
+		err = ttp_dgram_connect_locked(sk, sa, addr_len);
+	release_sock(sk);
+	return err;
+}
+
+/* Where does this send go? Fills daddr/dport from msg_name or the peer. */
+static int ttp_dgram_dest(struct sock *sk, struct msghdr *msg,
+			  __be32 *daddr, __be16 *dport)
+{
+	DECLARE_SOCKADDR(struct sockaddr_ttp *, usin, msg->msg_name);
+
+	if (usin) {
+		if (msg->msg_namelen < (int)sizeof(*usin))
+			return -EINVAL;
+		if (usin->sttp_family != ttp_family &&
+		    usin->sttp_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		*daddr = usin->sttp_addr.s_addr;
+		*dport = usin->sttp_port;
+		return *dport ? 0 : -EINVAL;
+	}
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return -EDESTADDRREQ;
+	*daddr = inet_sk(sk)->inet_daddr;
+	*dport = inet_sk(sk)->inet_dport;
+	return 0;
+}
+
+/* Allocate a datagram with room for the headers, and copy the payload. */
+static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
+				       size_t len, struct rtable *rt, int *err)
+{
+	unsigned int hroom = LL_RESERVED_SPACE(rt->dst.dev) +
+			     rt->dst.header_len + sizeof(struct iphdr) +
+			     TTP_HDR_LEN;
+	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(hroom));
+	struct sk_buff *skb;
+
+	skb = sock_alloc_send_pskb(sk, hroom + linear, len - linear,
+				   msg->msg_flags & MSG_DONTWAIT, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, hroom);
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len = len;
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/*
+ * Everything a send decides under the socket lock: the implicit bind, the
+ * checks udp_sendmsg() makes, in its order, and the route. Returns the route
+ * with @fl4 and @dport filled, or an ERR_PTR.
+ */
+static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
+					size_t len, struct flowi4 *fl4,
+					__be16 *dport)
+{
+	struct rtable *rt;
+	__be32 daddr;
+	int err;
+
+	lock_sock(sk);
+	err = ttp_table_autobind(sk);
+	if (!err && len > TTP_MAX_DGRAM)
+		err = -EMSGSIZE;
+	if (!err && (msg->msg_flags & MSG_OOB))
+		err = -EOPNOTSUPP;
+	if (!err)
+		err = ttp_dgram_dest(sk, msg, &daddr, dport);
+	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport);
+	release_sock(sk);
+
+	if (!IS_ERR(rt) && (rt->rt_flags & RTCF_BROADCAST) &&
+	    !sock_flag(sk, SOCK_BROADCAST)) {
+		ip_rt_put(rt);
+		rt = ERR_PTR(-EACCES);
+	}
+	return rt;
+}
+
+static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
+			     size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	__be16 dport;
+	int err;
+
+	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = ttp_dgram_alloc(sk, msg, len, rt, &err);
+	if (!skb) {
+		ip_rt_put(rt);
+		return err;
+	}
+	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
+	skb_dst_set(skb, &rt->dst);
+
+	err = ttp_xmit(sk, skb, &fl4);
+	if (err == -ENOBUFS) {
+		/* A full device queue loses the datagram, as it does for UDP. */
+		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
+		err = 0;
+	} else if (!err) {
+		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+	}
+	return err ?: len;
+}
+
+static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
+			     size_t len, int flags)
+{
+	DECLARE_SOCKADDR(struct sockaddr_ttp *, sin, msg->msg_name);
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	int copied, err;
+
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+
+	skb = skb_recv_datagram(sk, flags, &err);
+	if (!skb)
+		return err;
+
+	copied = skb->len;
+	if (copied > len) {
+		copied = len;
+		msg->msg_flags |= MSG_TRUNC;
+	}
+	err = skb_copy_datagram_msg(skb, 0, msg, copied);
+	if (err)
+		goto out;
+
+	sock_recv_cmsgs(msg, sk, skb);
+	if (sin) {
+		memset(sin, 0, sizeof(*sin));
+		sin->sttp_family = ttp_family;
+		sin->sttp_port = TTP_SKB_CB(skb)->sport;
+		sin->sttp_addr.s_addr = TTP_SKB_CB(skb)->saddr;
+		msg->msg_namelen = sizeof(*sin);
+	}
+	err = (flags & MSG_TRUNC) ? skb->len : copied;
+out:
+	skb_free_datagram(sk, skb);
+	return err;
+}
+
+/* SIOCINQ is the size of the next datagram, as for UDP. */
+static int ttp_dgram_ioctl(struct socket *sock, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	int amount;
+
+	switch (cmd) {
+	case SIOCOUTQ:
+		amount = sk_wmem_alloc_get(sk);
+		break;
+	case SIOCINQ:
+		spin_lock_bh(&sk->sk_receive_queue.lock);
+		skb = skb_peek(&sk->sk_receive_queue);
+		amount = skb ? skb->len : 0;
+		spin_unlock_bh(&sk->sk_receive_queue.lock);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+/* As inet_shutdown(): ENOTCONN when unconnected, but still takes effect. */
+static int ttp_dgram_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	how++;	/* SHUT_RD/WR/RDWR -> RCV_SHUTDOWN/SEND_SHUTDOWN/both */
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		err = -ENOTCONN;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+/* Softirq: deliver a checked datagram, or answer port unreachable. */
+int ttp_dgram_rcv(struct net *net, struct sk_buff *skb)
+{
+	const struct ttphdr *th = ttp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sock *sk;
+
+	sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
+			      iph->daddr, th->dest, inet_iif(skb));
+	if (!sk) {
+		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		kfree_skb(skb);
+		return 0;
+	}
+
+	TTP_SKB_CB(skb)->saddr = iph->saddr;
+	TTP_SKB_CB(skb)->sport = th->source;
+	__skb_pull(skb, TTP_HDR_LEN);
+
+	if (sock_queue_rcv_skb(sk, skb) < 0) {
+		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		kfree_skb(skb);
+	} else {
+		ttp_inc_stats(net, TTP_MIB_INDATAGRAMS);
+	}
+	sock_put(sk);
+	return 0;
+}
+
+/*
+ * Softirq: an ICMP error about a datagram @sk sent. As for UDP without
+ * IP_RECVERR, only hard errors are reported, and only to a connected
+ * socket: the next call on it fails with that errno.
+ */
+void ttp_dgram_err(struct sock *sk, int type, int code)
+{
+	int err;
+
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH || !icmp_err_convert[code].fatal)
+			return;
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	default:
+		return;
+	}
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return;
+	WRITE_ONCE(sk->sk_err, err);
+	sk_error_report(sk);
+}
+
+/*
+ * .family is informational (the socket layer dispatches on
+ * net_proto_family); it names the default, whatever the module parameter.
+ */
+const struct proto_ops ttp_dgram_ops = {
+	.family		= AF_TTP,
+	.owner		= THIS_MODULE,
+	.release	= ttp_release,
+	.bind		= ttp_dgram_bind,
+	.connect	= ttp_dgram_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= ttp_getname,
+	.poll		= datagram_poll,
+	.ioctl		= ttp_dgram_ioctl,
+	.gettstamp	= sock_gettstamp,
+	.listen		= sock_no_listen,
+	.shutdown	= ttp_dgram_shutdown,
+	.setsockopt	= ttp_setsockopt,
+	.getsockopt	= ttp_getsockopt,
+	.sendmsg	= ttp_dgram_sendmsg,
+	.recvmsg	= ttp_dgram_recvmsg,
+	.mmap		= sock_no_mmap,
+};

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-network-namespace state: the port table, the counters, the
+ * net.ttp.local_port_range sysctl and the /proc/net files.
+ */
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+
+#include "ttp.h"
+
+unsigned int ttp_net_id __read_mostly;
+
+static int ttp_port_limits[2] = { 1, 65535 };
+
+static void ttp_read_port_range(const struct ttp_net *tn, int *low, int *high)
+{
+	u32 range = READ_ONCE(tn->port_range);
+
+	*low = range & 0xffff;
+	*high = range >> 16;
+}
+
+void ttp_port_range(const struct net *net, int *low, int *high)
+{
+	ttp_read_port_range(ttp_pernet(net), low, high);
+}
+
+/* Reads and writes "low high"; refuses low > high, like ip_local_port_range. */
+static int ttp_port_range_handler(TTP_CTL_TABLE *table, int write,
+				  void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct ttp_net *tn = container_of(table->data, struct ttp_net,
+					  port_range);
+	int range[2];
+	struct ctl_table tmp = {
+		.data		= range,
+		.maxlen		= sizeof(range),
+		.mode		= table->mode,
+		.extra1		= &ttp_port_limits[0],
+		.extra2		= &ttp_port_limits[1],
+	};
+	int err;
+
+	ttp_read_port_range(tn, &range[0], &range[1]);
+	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	if (range[0] > range[1])
+		return -EINVAL;
+	WRITE_ONCE(tn->port_range, (u32)range[1] << 16 | range[0]);
+	return 0;
+}
+
+static struct ctl_table ttp_sysctl_table[] = {
+	{
+		.procname	= "local_port_range",
+		.maxlen		= sizeof(int) * 2,
+		.mode		= 0644,
+		.proc_handler	= ttp_port_range_handler,
+	},
+	{ }	/* the terminator kernels before 6.6 need */
+};
+
+static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
+{
+	struct ctl_table *table;
+
+	table = kmemdup(ttp_sysctl_table, sizeof(ttp_sysctl_table), GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	table[0].data = &tn->port_range;
+
+	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
+					     ARRAY_SIZE(ttp_sysctl_table) - 1);
+	if (!tn->sysctl) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ttp_sysctl_exit(struct ttp_net *tn)
+{
+	const struct ctl_table *table = tn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(tn->sysctl);
+	kfree(table);
+}
+
+static int __net_init ttp_net_init(struct net *net)
+{
+	struct ttp_net *tn = ttp_pernet(net);
+	int err;
+
+	ttp_table_init(&tn->table);
+	tn->port_range = TTP_PORT_MAX_DEFAULT << 16 | TTP_PORT_MIN_DEFAULT;
+
+	err = ttp_sysctl_init(net, tn);
+	if (err)
+		return err;
+
+	err = ttp_proc_init_net(net);
+	if (err)
+		ttp_sysctl_exit(tn);
+	return err;
+}
+
+static void __net_exit ttp_net_exit(struct net *net)
+{
+	struct ttp_net *tn = ttp_pernet(net);
+	int i;
+
+	ttp_proc_exit_net(net);
+	ttp_sysctl_exit(tn);
+	/* Every socket holds its namespace: none can be left here. */
+	for (i = 0; i < TTP_PORT_HASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&tn->table.bind[i]));
+}
+
+static struct pernet_operations ttp_net_ops = {
+	.init	= ttp_net_init,
+	.exit	= ttp_net_exit,
+	.id	= &ttp_net_id,
+	.size	= sizeof(struct ttp_net),
+};
+
+int ttp_net_register(void)
+{
+	return register_pernet_subsys(&ttp_net_ops);
+}
+
+void ttp_net_unregister(void)
+{
+	unregister_pernet_subsys(&ttp_net_ops);
+}

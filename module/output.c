@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The way out: route a packet and hand it to IPv4. TTP packets carry their
+ * checksum computed in software; no device offloads an unknown protocol.
+ */
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "ttp.h"
+
+/*
+ * Route from @sk's bound address and port to daddr:dport. On success
+ * returns the route and fills @fl4, whose saddr is the source to use.
+ */
+struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
+			 __be32 daddr, __be16 dport)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	return ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
+				     inet->inet_saddr, dport, inet->inet_sport,
+				     ttp_protocol, 0, sk->sk_bound_dev_if);
+}
+
+/*
+ * Send @skb, its TTP header at skb->data, along the route in its dst, with
+ * addresses from @fl4. Consumes the skb. Returns 0 or a negative errno.
+ */
+int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4)
+{
+	int err;
+
+	ttp_set_checksum(skb, fl4->saddr, fl4->daddr);
+	err = ip_queue_xmit(sk, skb, flowi4_to_flowi(fl4));
+	if (err > 0)
+		err = net_xmit_errno(err);
+	return err;
+}

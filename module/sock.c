@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What every TTP socket shares, whatever its type: address checks, names,
+ * options, creation and release.
+ */
+#include <linux/capability.h>
+#include <linux/in.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "ttp.h"
+
+/*
+ * Check a user-supplied address the way inet_bind() does: -EINVAL when too
+ * short, -EAFNOSUPPORT for a foreign family. AF_UNSPEC with INADDR_ANY is
+ * accepted, an old quirk of the IPv4 API that programs rely on.
+ */
+int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_ttp *addr = (const struct sockaddr_ttp *)uaddr;
+
+	if (addr_len < (int)sizeof(*addr))
+		return -EINVAL;
+	if (addr->sttp_family == ttp_family)
+		return 0;
+	if (addr->sttp_family == AF_UNSPEC &&
+	    addr->sttp_addr.s_addr == htonl(INADDR_ANY))
+		return 0;
+	return -EAFNOSUPPORT;
+}
+
+/* May a socket in @net bind to @addr? -EADDRNOTAVAIL if not ours. */
+int ttp_check_local_addr(struct net *net, __be32 addr)
+{
+	if (addr == htonl(INADDR_ANY))
+		return 0;
+	switch (inet_addr_type(net, addr)) {
+	case RTN_LOCAL:
+	case RTN_MULTICAST:
+	case RTN_BROADCAST:
+		return 0;
+	}
+	if (READ_ONCE(net->ipv4.sysctl_ip_nonlocal_bind))
+		return 0;
+	return -EADDRNOTAVAIL;
+}
+
+int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	DECLARE_SOCKADDR(struct sockaddr_ttp *, sin, uaddr);
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sttp_family = ttp_family;
+	lock_sock(sk);
+	if (peer) {
+		if (!inet->inet_dport) {
+			release_sock(sk);
+			return -ENOTCONN;
+		}
+		sin->sttp_port = inet->inet_dport;
+		sin->sttp_addr.s_addr = inet->inet_daddr;
+	} else {
+		sin->sttp_port = inet->inet_sport;
+		sin->sttp_addr.s_addr = inet->inet_rcv_saddr ?: inet->inet_saddr;
+	}
+	release_sock(sk);
+	return sizeof(*sin);
+}
+
+/* TTP has no options of its own yet; SOL_SOCKET ones never get here. */
+int ttp_setsockopt(struct socket *sock, int level, int optname,
+		   sockptr_t optval, unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+int ttp_getsockopt(struct socket *sock, int level, int optname,
+		   char __user *optval, int __user *optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+/* Runs when the last reference is gone, after an RCU grace period. */
+static void ttp_sock_destruct(struct sock *sk)
+{
+	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&sk->sk_error_queue);
+	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	WARN_ON_ONCE(!sk_unhashed(sk));
+}
+
+/* Set up a socket freshly made by sock_init_data(). */
+void ttp_sock_init(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	sk->sk_protocol = ttp_protocol;
+	sk->sk_state = TCP_CLOSE;
+	sk->sk_destruct = ttp_sock_destruct;
+	/* The receive path finds sockets under RCU: free them after it. */
+	sock_set_flag(sk, SOCK_RCU_FREE);
+
+	inet->uc_ttl = -1;		/* the route's hop limit */
+	inet->mc_ttl = 1;
+	/* Let IPv4 fragment what the path cannot carry whole, as UDP does. */
+	inet->pmtudisc = IP_PMTUDISC_DONT;
+}
+
+int ttp_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+
+	lock_sock(sk);
+	ttp_table_unhash(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	sock_orphan(sk);
+	sock->sk = NULL;
+	release_sock(sk);
+	sock_put(sk);
+	return 0;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The port table of a namespace: which socket holds which local port,
+ * the choice of an ephemeral port, and the lookup that steers an arriving
+ * packet to its socket. Locking rules: struct ttp_table in ttp.h.
+ */
+#include <linux/hash.h>
+#include <linux/random.h>
+
+#include "ttp.h"
+
+void ttp_table_init(struct ttp_table *t)
+{
+	int i;
+
+	spin_lock_init(&t->lock);
+	for (i = 0; i < TTP_PORT_HASH_SIZE; i++)
+		INIT_HLIST_HEAD(&t->bind[i]);
+}
+
+static struct hlist_head *ttp_bind_chain(struct ttp_table *t, u16 port)
+{
+	return &t->bind[hash_32(port, TTP_PORT_HASH_BITS)];
+}
+
+/*
+ * Would @sk, bound to @port, clash with a socket already in the table?
+ * Sockets of another type never clash: streams and datagrams have separate
+ * port spaces, as TCP and UDP do. Called with t->lock held.
+ */
+static bool ttp_port_taken(struct ttp_table *t, const struct sock *sk, u16 port)
+{
+	__be32 addr = sk->sk_rcv_saddr;
+	struct sock *sk2;
+
+	sk_for_each(sk2, ttp_bind_chain(t, port)) {
+		if (sk2 == sk || sk2->sk_type != sk->sk_type ||
+		    inet_sk(sk2)->inet_num != port)
+			continue;
+		if (sk->sk_reuse && sk2->sk_reuse)
+			continue;
+		if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
+		    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
+			continue;
+		if (!addr || !sk2->sk_rcv_saddr || addr == sk2->sk_rcv_saddr)
+			return true;
+	}
+	return false;
+}
+
+static void ttp_table_insert(struct ttp_table *t, struct sock *sk, u16 port)
+{
+	inet_sk(sk)->inet_num = port;
+	inet_sk(sk)->inet_sport = htons(port);
+	sk_add_node_rcu(sk, ttp_bind_chain(t, port));
+}
+
+/* Pick a free port in the namespace's ephemeral range; t->lock held. */
+static int ttp_pick_port(struct ttp_table *t, struct sock *sk)
+{
+	int low, high, n, i, port;
+	u32 start;
+
+	ttp_port_range(sock_net(sk), &low, &high);
+	n = high - low + 1;
+	start = get_random_u32_below(n);
+	for (i = 0; i < n; i++) {
+		port = low + (start + i) % n;
+		if (!ttp_port_taken(t, sk, port))
+			return port;
+	}
+	return 0;
+}
+
+/*
+ * Bind @sk to @port (0: any free ephemeral port), with the local address
+ * already in sk_rcv_saddr. Returns 0 or -EADDRINUSE.
+ */
+int ttp_table_get_port(struct sock *sk, u16 port)
+{
+	struct ttp_table *t = &ttp_pernet(sock_net(sk))->table;
+	int err = 0;
+
+	spin_lock_bh(&t->lock);
+	if (!port)
+		port = ttp_pick_port(t, sk);
+	else if (ttp_port_taken(t, sk, port))
+		port = 0;
+	if (port)
+		ttp_table_insert(t, sk, port);
+	else
+		err = -EADDRINUSE;
+	spin_unlock_bh(&t->lock);
+	return err;
+}
+
+/* The implicit bind of send and connect; -EAGAIN when no port is free. */
+int ttp_table_autobind(struct sock *sk)
+{
+	if (inet_sk(sk)->inet_num)
+		return 0;
+	return ttp_table_get_port(sk, 0) ? -EAGAIN : 0;
+}
+
+void ttp_table_unhash(struct sock *sk)
+{
+	struct ttp_table *t = &ttp_pernet(sock_net(sk))->table;
+
+	spin_lock_bh(&t->lock);
+	if (sk_del_node_init_rcu(sk)) {
+		inet_sk(sk)->inet_num = 0;
+		inet_sk(sk)->inet_sport = 0;
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+/*
+ * How well @sk matches a packet from saddr:sport to daddr:dport arriving
+ * on interface @dif: -1 not at all, more for each exact match, so that a
+ * connected or address-bound socket wins over a wildcard one, as in UDP.
+ */
+static int ttp_score(const struct sock *sk, int type, __be32 saddr,
+		     __be16 sport, __be32 daddr, int dif)
+{
+	int score = 0;
+
+	if (sk->sk_type != type)
+		return -1;
+	if (sk->sk_rcv_saddr) {
+		if (sk->sk_rcv_saddr != daddr)
+			return -1;
+		score++;
+	}
+	if (sk->sk_daddr) {
+		if (sk->sk_daddr != saddr)
+			return -1;
+		score++;
+	}
+	if (sk->sk_dport) {
+		if (sk->sk_dport != sport)
+			return -1;
+		score++;
+	}
+	if (sk->sk_bound_dev_if) {
+		if (sk->sk_bound_dev_if != dif)
+			return -1;
+		score++;
+	}
+	return score;
+}
+
+/*
+ * Find the socket of @type for a packet from saddr:sport to daddr:dport.
+ * Runs under RCU (any context); returns the socket with a reference held,
+ * or NULL.
+ */
+struct sock *ttp_table_lookup(struct net *net, int type,
+			      __be32 saddr, __be16 sport,
+			      __be32 daddr, __be16 dport, int dif)
+{
+	struct ttp_table *t = &ttp_pernet(net)->table;
+	u16 port = ntohs(dport);
+	struct sock *sk, *best = NULL;
+	int score, best_score = -1;
+
+	rcu_read_lock();
+	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
+		if (inet_sk(sk)->inet_num != port)
+			continue;
+		score = ttp_score(sk, type, saddr, sport, daddr, dif);
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	rcu_read_unlock();
+	return best;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TTP internal types, shared by every file of the module.
+ *
+ * Locking, in one place:
+ *
+ *  - struct ttp_table (one per network namespace, in struct ttp_net)
+ *    lock    spinlock, taken with BHs off. Guards insertion into and removal
+ *            from the bind chains, and the choice of a free port: a socket's
+ *            inet_num, inet_sport and chain membership change only under it.
+ *    bind[]  RCU-protected hlists of sockets by local port. The receive path
+ *            (softirq) walks them under rcu_read_lock() and takes a reference
+ *            with refcount_inc_not_zero(); sockets are freed after a grace
+ *            period (SOCK_RCU_FREE), so a walker never touches freed memory.
+ *
+ *  - struct sock of a TTP socket
+ *    The socket lock (lock_sock) serialises bind, connect, disconnect,
+ *    shutdown and release, i.e. every change of the addresses, ports and
+ *    sk_state. The send path reads the destination and source under it and
+ *    sends after releasing it; the receive path never takes it: datagrams are
+ *    queued on sk_receive_queue under that queue's own spinlock
+ *    (sock_queue_rcv_skb), so softirq and process context never contend on
+ *    the socket lock.
+ *
+ *  - counters (struct ttp_net.mib) are atomics: updated from any context.
+ *  - port_range (struct ttp_net) is one u32 read and written with
+ *    READ_ONCE/WRITE_ONCE, so a reader never sees half of an update.
+ */
+#ifndef _TTP_H
+#define _TTP_H
+
+#include <linux/types.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
+
+#include <linux/ttp.h>
+#include "compat.h"
+
+#define TTP_PORT_HASH_BITS	8
+#define TTP_PORT_HASH_SIZE	BIT(TTP_PORT_HASH_BITS)
+#define TTP_PORT_MIN_DEFAULT	32768
+#define TTP_PORT_MAX_DEFAULT	60999
+
+/* A TTP socket: inet_sock first, so the IPv4 output helpers work on it. */
+struct ttp_sock {
+	struct inet_sock	inet;
+};
+
+/* The port table of one namespace; see the locking notes above. */
+struct ttp_table {
+	spinlock_t		lock;	/* writers of bind[], BHs off */
+	struct hlist_head	bind[TTP_PORT_HASH_SIZE];
+};
+
+/* Counters, in the order /proc/net/ttp_snmp prints them. */
+enum ttp_mib_field {
+	TTP_MIB_INDATAGRAMS,
+	TTP_MIB_NOPORTS,
+	TTP_MIB_INERRORS,
+	TTP_MIB_OUTDATAGRAMS,
+	TTP_MIB_RCVBUFERRORS,
+	TTP_MIB_SNDBUFERRORS,
+	TTP_MIB_INCSUMERRORS,
+	TTP_MIB_MALFORMED,
+	TTP_MIB_MAX
+};
+
+/* Everything TTP keeps per network namespace. */
+struct ttp_net {
+	struct ttp_table	table;
+	atomic_long_t		mib[TTP_MIB_MAX];
+	u32			port_range;	/* max << 16 | min */
+	struct ctl_table_header	*sysctl;
+};
+
+/* Per-skb state of a received datagram, kept in skb->cb. */
+struct ttp_skb_cb {
+	__be32	saddr;
+	__be16	sport;
+};
+
+#define TTP_SKB_CB(skb)	((struct ttp_skb_cb *)&((skb)->cb[0]))
+
+/* Module parameters (af_ttp.c): the family and protocol numbers in use. */
+extern int ttp_family;
+extern int ttp_protocol;
+
+static inline struct ttphdr *ttp_hdr(const struct sk_buff *skb)
+{
+	return (struct ttphdr *)skb_transport_header(skb);
+}
+
+/* netns.c */
+extern unsigned int ttp_net_id;
+int ttp_net_register(void);
+void ttp_net_unregister(void);
+
+static inline struct ttp_net *ttp_pernet(const struct net *net)
+{
+	return net_generic(net, ttp_net_id);
+}
+
+static inline void ttp_inc_stats(const struct net *net, enum ttp_mib_field f)
+{
+	atomic_long_inc(&ttp_pernet(net)->mib[f]);
+}
+
+void ttp_port_range(const struct net *net, int *low, int *high);
+
+/* table.c */
+void ttp_table_init(struct ttp_table *t);
+int ttp_table_get_port(struct sock *sk, u16 port);
+int ttp_table_autobind(struct sock *sk);
+void ttp_table_unhash(struct sock *sk);
+struct sock *ttp_table_lookup(struct net *net, int type,
+			      __be32 saddr, __be16 sport,
+			      __be32 daddr, __be16 dport, int dif);
+
+/* wire.c */
+int ttp_hdr_check(const struct sk_buff *skb);
+void ttp_push_header(struct sk_buff *skb, __be16 sport, __be16 dport,
+		     u8 type, __be16 flags);
+void ttp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr);
+bool ttp_checksum_bad(struct sk_buff *skb);
+
+/* output.c */
+struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
+			 __be32 daddr, __be16 dport);
+int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4);
+
+/* input.c */
+int ttp_rcv(struct sk_buff *skb);
+int ttp_err(struct sk_buff *skb, u32 info);
+
+/* sock.c: what every TTP socket shares, whatever its type */
+int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
+int ttp_check_local_addr(struct net *net, __be32 addr);
+int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int ttp_setsockopt(struct socket *sock, int level, int optname,
+		   sockptr_t optval, unsigned int optlen);
+int ttp_getsockopt(struct socket *sock, int level, int optname,
+		   char __user *optval, int __user *optlen);
+void ttp_sock_init(struct sock *sk);
+int ttp_release(struct socket *sock);
+
+/* dgram.c */
+extern const struct proto_ops ttp_dgram_ops;
+int ttp_dgram_rcv(struct net *net, struct sk_buff *skb);
+void ttp_dgram_err(struct sock *sk, int type, int code);
+
+/* proc.c */
+int ttp_proc_init_net(struct net *net);
+void ttp_proc_exit_net(struct net *net);
+
+#endif /* _TTP_H */

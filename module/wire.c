@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TTP wire header: validation, construction and the checksum over the
+ * pseudo-header (source, destination, zero, protocol, length), header and
+ * payload. docs/protocol.md describes the format.
+ */
+#include <linux/ip.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+
+#include "ttp.h"
+
+/*
+ * Is the header at skb's transport header sane? The skb holds at least the
+ * 12 fixed bytes in its linear part. On success returns the header length
+ * in bytes, else -EINVAL.
+ */
+int ttp_hdr_check(const struct sk_buff *skb)
+{
+	const struct ttphdr *th = ttp_hdr(skb);
+	unsigned int len = ntohs(th->len);
+	unsigned int doff = th->doff * 4;
+
+	if (len < TTP_HDR_LEN || len > skb->len)
+		return -EINVAL;
+	if (TTP_HDR_VERSION(th) != TTP_VERSION)
+		return -EINVAL;
+	if (doff < TTP_HDR_LEN || doff > len)
+		return -EINVAL;
+	switch (TTP_HDR_TYPE(th)) {
+	case TTP_TYPE_DGRAM:
+		if (doff != TTP_HDR_LEN || th->flags)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return doff;
+}
+
+/* Prepend the fixed header to the payload in @skb; checksum left zero. */
+void ttp_push_header(struct sk_buff *skb, __be16 sport, __be16 dport,
+		     u8 type, __be16 flags)
+{
+	struct ttphdr *th;
+
+	th = skb_push(skb, sizeof(*th));
+	skb_reset_transport_header(skb);
+	th->source = sport;
+	th->dest = dport;
+	th->len = htons(skb->len);
+	th->check = 0;
+	th->ver_type = TTP_VER_TYPE(TTP_VERSION, type);
+	th->doff = sizeof(*th) / 4;
+	th->flags = flags;
+}
+
+/* Fill in the checksum of the packet in @skb (header at skb->data). */
+void ttp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
+{
+	struct ttphdr *th = ttp_hdr(skb);
+	__wsum csum = skb_checksum(skb, 0, skb->len, 0);
+
+	th->check = csum_tcpudp_magic(saddr, daddr, skb->len, ttp_protocol,
+				      csum);
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/* Verify the checksum of a received packet trimmed to its TTP length. */
+bool ttp_checksum_bad(struct sk_buff *skb)
+{
+	return skb_checksum_validate(skb, ttp_protocol, inet_compute_pseudo);
+}

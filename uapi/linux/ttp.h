@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * TTP, the Tiny Transport Protocol: the interface userspace compiles against.
+ *
+ * Usable from plain C with "-I uapi" and nothing else.
+ */
+#ifndef _UAPI_LINUX_TTP_H
+#define _UAPI_LINUX_TTP_H
+
+#include <linux/types.h>
+#include <linux/socket.h>	/* __kernel_sa_family_t */
+#include <linux/in.h>		/* struct in_addr */
+
+/*
+ * The socket family. Linux has no free number at or above AF_MAX (46), so
+ * TTP reuses 22, once reserved for IBM SNA and never implemented. The module
+ * parameter "family" can move it; /sys/module/ttp/parameters/family tells
+ * which number the loaded module uses.
+ */
+#define AF_TTP		22
+#define PF_TTP		AF_TTP
+
+/* The IP protocol number: 253 is reserved for experimentation (RFC 3692). */
+#define IPPROTO_TTP	253
+
+/* Socket-option level for TTP options (setsockopt/getsockopt). */
+#define SOL_TTP		IPPROTO_TTP
+
+/* The TTP socket address: laid out and padded exactly like sockaddr_in. */
+struct sockaddr_ttp {
+	__kernel_sa_family_t	sttp_family;	/* AF_TTP */
+	__be16			sttp_port;	/* port, network byte order */
+	struct in_addr		sttp_addr;	/* IPv4 address, network order */
+	unsigned char		sttp_zero[8];	/* pad to sizeof(sockaddr) */
+};
+
+/*
+ * The wire header, common to both modes (docs/protocol.md has the diagram).
+ * All multi-byte fields are in network byte order.
+ *
+ *   source, dest  ports
+ *   len           bytes of TTP header plus payload
+ *   check         Internet checksum over the pseudo-header (source and
+ *                 destination address, zero, protocol, len), header and
+ *                 payload
+ *   ver_type      version in the high nibble (TTP_VERSION), packet type in
+ *                 the low nibble (TTP_TYPE_*)
+ *   doff          header length in 32-bit words (3 for a datagram); later
+ *                 types append their own fields after these 12 bytes
+ *   flags         type-specific flags (0 for a datagram)
+ */
+struct ttphdr {
+	__be16	source;
+	__be16	dest;
+	__be16	len;
+	__sum16	check;
+	__u8	ver_type;
+	__u8	doff;
+	__be16	flags;
+};
+
+#define TTP_VERSION		1
+#define TTP_HDR_LEN		12	/* sizeof(struct ttphdr) */
+#define TTP_TYPE_DGRAM		1
+#define TTP_TYPE_STREAM		2
+#define TTP_VER_TYPE(ver, type)	((__u8)(((ver) << 4) | ((type) & 0x0f)))
+#define TTP_HDR_VERSION(h)	((h)->ver_type >> 4)
+#define TTP_HDR_TYPE(h)		((h)->ver_type & 0x0f)
+
+/* The largest datagram payload one IPv4 packet can carry: 65535 - 20 - 12. */
+#define TTP_MAX_DGRAM		65503
+
+#endif /* _UAPI_LINUX_TTP_H */
