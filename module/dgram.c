@@ -331,8 +331,11 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/* Softirq: deliver a checked datagram, or answer port unreachable. */
-int ttp_dgram_rcv(struct net *net, struct sk_buff *skb)
+/*
+ * Softirq: deliver a checked datagram whose payload starts @hlen bytes in,
+ * or answer port unreachable.
+ */
+int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 {
 	const struct ttphdr *th = ttp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
@@ -349,7 +352,7 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb)
 
 	TTP_SKB_CB(skb)->saddr = iph->saddr;
 	TTP_SKB_CB(skb)->sport = th->source;
-	__skb_pull(skb, TTP_HDR_LEN);
+	__skb_pull(skb, hlen);
 
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
 		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);

@@ -11,8 +11,9 @@
 #include "ttp.h"
 
 /*
- * Every TTP packet arrives here. A malformed packet or one with a bad
- * checksum is counted and dropped; a good one goes to its type's handler.
+ * Every TTP packet arrives here. In the order docs/protocol.md gives, a
+ * malformed packet or one with a bad checksum is counted and dropped; a good
+ * one goes to its type's handler.
  * Always consumes the skb and returns 0.
  */
 int ttp_rcv(struct sk_buff *skb)
@@ -20,10 +21,7 @@ int ttp_rcv(struct sk_buff *skb)
 	struct net *net = dev_net(skb->dev);
 	int hlen;
 
-	if (!pskb_may_pull(skb, TTP_HDR_LEN))
-		goto malformed;
-	hlen = ttp_hdr_check(skb);
-	if (hlen < 0)
+	if (!pskb_may_pull(skb, TTP_HDR_LEN) || !ttp_len_ok(skb))
 		goto malformed;
 	if (pskb_trim_rcsum(skb, ntohs(ttp_hdr(skb)->len)))
 		goto drop;
@@ -32,13 +30,12 @@ int ttp_rcv(struct sk_buff *skb)
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		goto drop;
 	}
-	if (!pskb_may_pull(skb, hlen))
+	hlen = ttp_hdr_check(skb);
+	if (hlen < 0 || !pskb_may_pull(skb, hlen))
 		goto malformed;
 
-	switch (TTP_HDR_TYPE(ttp_hdr(skb))) {
-	case TTP_TYPE_DGRAM:
-		return ttp_dgram_rcv(net, skb);
-	}
+	/* ttp_hdr_check() let through only the types handled here. */
+	return ttp_dgram_rcv(net, skb, hlen);
 
 malformed:
 	ttp_inc_stats(net, TTP_MIB_MALFORMED);

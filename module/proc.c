@@ -92,7 +92,7 @@ static int ttp_seq_show(struct seq_file *seq, void *v)
 		   ntohs(inet->inet_dport), sk->sk_state, sk->sk_type,
 		   sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
-		   sock_i_ino(sk), atomic_read(&sk->sk_drops));
+		   (unsigned long)sock_i_ino(sk), atomic_read(&sk->sk_drops));
 	return 0;
 }
 

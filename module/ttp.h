@@ -121,6 +121,7 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 			      __be32 daddr, __be16 dport, int dif);
 
 /* wire.c */
+bool ttp_len_ok(const struct sk_buff *skb);
 int ttp_hdr_check(const struct sk_buff *skb);
 void ttp_push_header(struct sk_buff *skb, __be16 sport, __be16 dport,
 		     u8 type, __be16 flags);
@@ -149,7 +150,7 @@ int ttp_release(struct socket *sock);
 
 /* dgram.c */
 extern const struct proto_ops ttp_dgram_ops;
-int ttp_dgram_rcv(struct net *net, struct sk_buff *skb);
+int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen);
 void ttp_dgram_err(struct sock *sk, int type, int code);
 
 /* proc.c */

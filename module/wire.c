@@ -11,30 +11,32 @@
 #include "ttp.h"
 
 /*
- * Is the header at skb's transport header sane? The skb holds at least the
- * 12 fixed bytes in its linear part. On success returns the header length
- * in bytes, else -EINVAL.
+ * Does the length field fit the packet? The skb holds at least the 12 fixed
+ * bytes in its linear part. Checked before the checksum, which covers
+ * exactly "len" bytes.
+ */
+bool ttp_len_ok(const struct sk_buff *skb)
+{
+	unsigned int len = ntohs(ttp_hdr(skb)->len);
+
+	return len >= TTP_HDR_LEN && len <= skb->len;
+}
+
+/*
+ * Is the checksummed header one we understand? Returns the header length
+ * in bytes (where the payload starts), or -EINVAL.
  */
 int ttp_hdr_check(const struct sk_buff *skb)
 {
 	const struct ttphdr *th = ttp_hdr(skb);
-	unsigned int len = ntohs(th->len);
 	unsigned int doff = th->doff * 4;
 
-	if (len < TTP_HDR_LEN || len > skb->len)
-		return -EINVAL;
 	if (TTP_HDR_VERSION(th) != TTP_VERSION)
 		return -EINVAL;
-	if (doff < TTP_HDR_LEN || doff > len)
+	if (doff < TTP_HDR_LEN || doff > ntohs(th->len))
 		return -EINVAL;
-	switch (TTP_HDR_TYPE(th)) {
-	case TTP_TYPE_DGRAM:
-		if (doff != TTP_HDR_LEN || th->flags)
-			return -EINVAL;
-		break;
-	default:
+	if (TTP_HDR_TYPE(th) != TTP_TYPE_DGRAM)
 		return -EINVAL;
-	}
 	return doff;
 }
 

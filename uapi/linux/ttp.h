@@ -9,7 +9,12 @@
 
 #include <linux/types.h>
 #include <linux/socket.h>	/* __kernel_sa_family_t */
+#ifdef __KERNEL__
 #include <linux/in.h>		/* struct in_addr */
+#else
+/* libc's, so that this header goes before or after <netinet/in.h> alike */
+#include <netinet/in.h>
+#endif
 
 /*
  * The socket family. Linux has no free number at or above AF_MAX (46), so
