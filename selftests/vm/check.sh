@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh [NAME...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid debug).
+# Installs what is missing, builds userspace + selftests once and ttp.ko per kernel, runs
+# selftests/run_guest.sh in the VM, adds one "dmesg clean" test per kernel, prints a
+# table and last the line "N passed, N failed, N skipped". Exit 1 if anything failed.
+# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log).
+# Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
+# TTP_VM_TIMEOUT (per kernel, default 900 s); TTP_CHECK_MAKE (default "userspace
+# selftests") and TTP_CHECK_CMD (default selftests/run_guest.sh) for testing this script.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+kernels=("$@")
+[ $# -gt 0 ] || read -ra kernels <<<"${TTP_KERNELS:-6.1 6.12 sid debug}"
+read -ra guest_cmd <<<"${TTP_CHECK_CMD:-selftests/run_guest.sh}"
+quiet=--quiet
+if [ "${V:-0}" = 1 ] || [ "${CI:-}" = true ]; then quiet=''; fi
+
+passed=0 failed=0 skipped=0 ran=0
+rows=()
+row() { rows+=("$(printf '%s\t' "$@")"); }
+
+bash "$VMDIR/deps.sh"
+built=1
+for t in ${TTP_CHECK_MAKE-userspace selftests}; do
+	log "make $t"
+	if ! make -s "$t"; then
+		log "FAIL: make $t"
+		row "make $t" - 0 1 0 - "build failed"
+		failed=$((failed + 1)) built=''
+	fi
+done
+
+for k in "${kernels[@]}"; do
+	[ -n "$built" ] || { row "$k" - - - - - "not run: the build failed"; continue; }
+	if ! load_kernel "$k"; then
+		row "$k" - 0 1 0 - "kernel.sh $k failed"
+		failed=$((failed + 1))
+		continue
+	fi
+	if [ -n "${KSKIP:-}" ]; then
+		log "$k: skipped: $KSKIP"
+		row "$k" - 0 0 1 - "skipped: $KSKIP"
+		skipped=$((skipped + 1))
+		continue
+	fi
+	log "$k: building ttp.ko for $KREL"
+	if ! ko=$(bash "$VMDIR/build-module.sh" "$k" | tail -n1) || [ ! -f "$ko" ]; then
+		row "$k" "$KREL" 0 1 0 - "module build failed"
+		failed=$((failed + 1))
+		continue
+	fi
+
+	res=$REPO/build/results/$k
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "$k: running the suite in the VM (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	vrc=0
+	bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$res" \
+		--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" || vrc=$?
+	secs=$(($(date +%s) - start))s
+	ran=$((ran + 1))
+
+	p=0 f=0 s=0 note=''
+	if [ -f "$res/summary" ] && read -r sum <"$res/summary" && [[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+		st=$(cat "$res/status" 2>/dev/null || echo none)
+		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note="suite exited with status $st; "; fi
+	else
+		f=1 note="suite gave no summary; "
+	fi
+	if [ -s "$res/dmesg.txt" ] && ! dmesg_bad "$res/dmesg.txt" >/dev/null; then
+		p=$((p + 1))
+	else
+		f=$((f + 1)) note+="dmesg not clean; "
+	fi
+	[ "$vrc" != 3 ] || note+="no result from the VM (see console.log); "
+	if [ "$f" != 0 ] && [ -f "$res/tap.log" ]; then
+		log "$k: failed tests:"
+		grep -E '^[# ]*not ok' "$res/tap.log" | head -n 40 >&2 || true
+	fi
+	row "$k" "$KREL" "$p" "$f" "$s" "$secs" "${note%; }"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+if [ -n "$built" ] && [ "$ran" = 0 ]; then
+	row all - 0 1 0 - "no kernel could be run"
+	failed=$((failed + 1))
+fi
+w1=6 w2=7
+for r in "${rows[@]}"; do
+	IFS=$'\t' read -r a b _ <<<"$r"
+	w1=$((${#a} > w1 ? ${#a} : w1)) w2=$((${#b} > w2 ? ${#b} : w2))
+done
+echo
+for r in $'kernel\trelease\tpassed\tfailed\tskipped\ttime\tnote' "${rows[@]}"; do
+	IFS=$'\t' read -r a b p f s t n <<<"$r"
+	printf "%-${w1}s  %-${w2}s %6s %6s %7s %6s  %s\n" "$a" "$b" "$p" "$f" "$s" "$t" "$n"
+done
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM, chrooted into the host's root, started by vmrun.sh's /init with
+# its job in the environment (VM_* from DIR/.vm/env). Writes DIR/status and DIR/dmesg.txt.
+set -uo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+export RESULTS=$VM_RESULTS TTP_KO=$VM_KO
+hostname ttp-vm
+# devtmpfs has no /dev/fd: bash's <(...) and /dev/stdin need them.
+for f in fd:fd stdin:fd/0 stdout:fd/1 stderr:fd/2; do
+	[ -e "/dev/${f%%:*}" ] || ln -s "/proc/self/${f#*:}" "/dev/${f%%:*}"
+done
+ip link set lo up
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+kmemleak=/sys/kernel/debug/kmemleak
+[ -w "$kmemleak" ] && echo scan >"$kmemleak" && echo clear >"$kmemleak"	# forget boot's leaks
+
+status=0
+if [ -n "$VM_KMODROOT" ]; then
+	mp=(modprobe)
+	[ "$VM_KMODROOT" = / ] || mp+=(-d "$VM_KMODROOT")
+	for m in veth sch_netem; do "${mp[@]}" "$m" || status=125; done
+fi
+if [ -n "$VM_KO" ] && ! insmod "$VM_KO"; then
+	echo "vm: insmod $VM_KO failed" >&2
+	status=125
+fi
+if [ "$status" = 0 ]; then
+	cd "$VM_CWD" && timeout -k 10 "$VM_TIMEOUT" bash "$RESULTS/.vm/cmd" </dev/null
+	status=$?
+fi
+if [ -w "$kmemleak" ]; then	# report objects >5 s old
+	echo scan >"$kmemleak"; sleep 5; echo scan >"$kmemleak"
+	cat "$kmemleak" >"$RESULTS/kmemleak.txt"
+fi
+dmesg >"$RESULTS/dmesg.txt"
+echo "$status" >"$RESULTS/status"
