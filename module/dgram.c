@@ -234,20 +234,26 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	skb = ttp_dgram_alloc(sk, msg, len, rt, &err);
 	if (!skb) {
 		ip_rt_put(rt);
-		return err;
+		goto out;
 	}
 	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
 	skb_dst_set(skb, &rt->dst);
 
 	err = ttp_xmit(sk, skb, &fl4);
+	if (!err) {
+		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+		return len;
+	}
 	if (err == -ENOBUFS) {
 		/* A full device queue loses the datagram, as it does for UDP. */
 		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
-		err = 0;
-	} else if (!err) {
-		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+		return len;
 	}
-	return err ?: len;
+out:
+	/* As UDP: a send that failed for want of buffer space is counted. */
+	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sock->flags))
+		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
+	return err;
 }
 
 static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
