@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A datagram workload for fault injection: ITER rounds of create, bind,
+ * send, receive, connect and close on loopback. Run under failslab, every
+ * call may fail; it must then fail cleanly, with one of the errnos a
+ * memory shortage may give, never anything else.
+ *
+ * Prints "calls=N injected=M" and exits 0 when every failure was clean,
+ * 1 on an unexpected result.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <linux/ttp.h>
+
+static long calls, injected;
+
+/* Account for a call's result: 0 fine, -1 when it failed unexpectedly. */
+static int clean(const char *what, long ret)
+{
+	calls++;
+	if (ret >= 0)
+		return 0;
+	switch (errno) {
+	case ENOMEM:
+	case ENOBUFS:
+	case EAGAIN:	/* a datagram lost to a failed allocation */
+		injected++;
+		return 0;
+	}
+	fprintf(stderr, "dgram_workload: %s: unexpected %s\n", what,
+		strerror(errno));
+	return -1;
+}
+
+static int family(void)
+{
+	FILE *f = fopen("/sys/module/ttp/parameters/family", "r");
+	int fam = AF_TTP;
+
+	if (f) {
+		if (fscanf(f, "%d", &fam) != 1)
+			fam = AF_TTP;
+		fclose(f);
+	}
+	return fam;
+}
+
+static int round_trip(int fam)
+{
+	struct sockaddr_ttp a = { .sttp_family = fam };
+	socklen_t alen = sizeof(a);
+	char buf[2048] = "payload", in[2048];
+	int s, c, bad = 0;
+
+	a.sttp_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(fam, SOCK_DGRAM, 0);
+	if (clean("socket", s))
+		return -1;
+	if (s < 0)
+		return 0;
+	c = socket(fam, SOCK_DGRAM, 0);
+	bad |= clean("socket", c);
+	bad |= clean("bind", bind(s, (struct sockaddr *)&a, sizeof(a)));
+	bad |= clean("getsockname",
+		     getsockname(s, (struct sockaddr *)&a, &alen));
+	if (c >= 0 && !bad) {
+		bad |= clean("sendto", sendto(c, buf, sizeof(buf), 0,
+					      (struct sockaddr *)&a, sizeof(a)));
+		bad |= clean("recv", recv(s, in, sizeof(in), MSG_DONTWAIT));
+		bad |= clean("connect", connect(c, (struct sockaddr *)&a,
+						sizeof(a)));
+		bad |= clean("send", send(c, buf, 100, 0));
+		bad |= clean("recv", recv(s, in, sizeof(in), MSG_DONTWAIT));
+	}
+	if (c >= 0)
+		close(c);
+	close(s);
+	return bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	long i, iter = argc > 1 ? atol(argv[1]) : 1000;
+	int fam = family();
+
+	for (i = 0; i < iter; i++)
+		if (round_trip(fam))
+			return 1;
+	printf("calls=%ld injected=%ld\n", calls, injected);
+	return 0;
+}

@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers sourced by the TTP shell tests: TAP output, one subshell per test
+# case with a time limit, namespaces joined by veth, counters and waiting.
+# TTP_TEST_AS_UDP=1 points the counter and socket-table readers (and ttpdg)
+# at udp, to check the scripts themselves without the module.
+
+KSFT_FAIL=1
+KSFT_SKIP=4
+TTP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TTPDG=${TTPDG:-$TTP_DIR/ttpdg}
+CASE_TIMEOUT=${CASE_TIMEOUT:-90}
+export PATH=$PATH:/usr/sbin:/sbin
+
+if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
+	SNMP=/proc/net/snmp SNMP_TAG=Udp: TABLE=/proc/net/udp
+else
+	SNMP=/proc/net/ttp_snmp SNMP_TAG=Ttp: TABLE=/proc/net/ttp
+fi
+
+TMPD=$(mktemp -d /tmp/ttp-selftest.XXXXXX)
+NS_LIST=()
+declare -A NS_PID	# namespace -> a process in it, to read /proc/PID/net
+t_num=0 t_pass=0 t_fail=0 t_skip=0
+
+ttp_cleanup()
+{
+	local ns
+
+	disown -a 2> /dev/null	# no "Killed" notices for what we end here
+	for ns in "${NS_LIST[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMPD"
+}
+trap ttp_cleanup EXIT
+
+diag()
+{
+	echo "# $*"
+}
+
+# Inside a test case: stop it.
+fail()
+{
+	echo "FAIL: $*"
+	exit $KSFT_FAIL
+}
+
+skip()
+{
+	echo "SKIP: $*"
+	exit $KSFT_SKIP
+}
+
+# expect_eq WHAT EXPECTED GOT
+expect_eq()
+{
+	[ "$2" = "$3" ] || fail "$1: expected $2, got $3"
+}
+
+# expect_cmp WHAT A OP B (OP as for test: -lt -le -gt -ge -eq -ne)
+expect_cmp()
+{
+	[ "$2" "$3" "$4" ] || fail "$1: $2 $3 $4 does not hold"
+}
+
+tap_begin()
+{
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+# Background processes of a case, killed when the case ends.
+CASE_PIDS=()
+bg()
+{
+	"$@" &
+	CASE_PIDS+=($!)
+}
+
+case_cleanup()
+{
+	[ ${#CASE_PIDS[@]} -gt 0 ] || return 0
+	kill -TERM "${CASE_PIDS[@]}" 2>/dev/null
+	sleep 0.1
+	kill -9 "${CASE_PIDS[@]}" 2>/dev/null
+	wait 2>/dev/null
+}
+
+# run_case NAME FUNCTION [ARGS...]: one TAP line; the function runs in a
+# subshell, killed after CASE_TIMEOUT seconds.
+run_case()
+{
+	local name=$1 pid wd rc reason t0=$SECONDS
+
+	shift
+	t_num=$((t_num + 1))
+	( trap case_cleanup EXIT; trap 'exit 124' TERM; "$@" ) \
+		> "$TMPD/case.log" 2>&1 &
+	pid=$!
+	( sleep "$CASE_TIMEOUT"; kill -TERM "$pid" ) > /dev/null 2>&1 &
+	wd=$!
+	wait "$pid"
+	rc=$?
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	sed 's/^/# /' "$TMPD/case.log"
+	diag "$name: $((SECONDS - t0))s"
+	case $rc in
+	0)
+		t_pass=$((t_pass + 1))
+		echo "ok $t_num $name"
+		;;
+	$KSFT_SKIP)
+		t_skip=$((t_skip + 1))
+		reason=$(sed -n 's/^SKIP: //p' "$TMPD/case.log" | tail -n 1)
+		echo "ok $t_num $name # SKIP $reason"
+		;;
+	*)
+		t_fail=$((t_fail + 1))
+		[ $rc = 124 ] && echo "# TIMEOUT after ${CASE_TIMEOUT}s"
+		echo "not ok $t_num $name"
+		;;
+	esac
+}
+
+# Skip the whole script (before any case ran).
+skip_all()
+{
+	echo "TAP version 13"
+	echo "1..0 # SKIP $*"
+	exit $KSFT_SKIP
+}
+
+tap_end()
+{
+	echo "# Totals: pass:$t_pass fail:$t_fail xfail:0 xpass:0 skip:$t_skip error:0"
+	[ $t_fail -gt 0 ] && exit $KSFT_FAIL
+	[ $t_pass -eq 0 ] && [ $t_skip -gt 0 ] && exit $KSFT_SKIP
+	exit 0
+}
+
+# Preconditions shared by every script.
+require_basics()
+{
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+	command -v ip > /dev/null || skip_all "needs iproute2"
+	[ -x "$TTPDG" ] || skip_all "$TTPDG not built"
+	"$TTPDG" probe > "$TMPD/probe" 2>&1 ||
+		skip_all "no TTP sockets: $(cat "$TMPD/probe")"
+}
+
+# setup_ns VAR...: make a namespace per name, lo up, no IPv6 chatter;
+# sets $VAR to the namespace's name.
+setup_ns()
+{
+	local v n
+
+	for v in "$@"; do
+		n=ttp-$v-$$-$RANDOM
+		ip netns add "$n" || return 1
+		NS_LIST+=("$n")
+		ip -n "$n" link set lo up
+		ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+		ip netns exec "$n" sleep 1000000 > /dev/null 2>&1 &
+		wait_until 10 in_ns "$!" "$n" && NS_PID[$n]=$!
+		eval "$v=$n"
+	done
+}
+
+# in_ns PID NS: is process PID in namespace NS yet?
+in_ns()
+{
+	[ "$(readlink "/proc/$1/ns/net")" = \
+	  "net:[$(stat -L -c %i "/run/netns/$2")]" ]
+}
+
+# link_ns NS1 DEV1 NS2 DEV2 NET: a veth pair, NET.1 on NS1 and NET.2 on
+# NS2 (/24), fixed MACs and permanent neighbours (no ARP on the wire).
+link_ns()
+{
+	local ns1=$1 d1=$2 ns2=$3 d2=$4 net=$5 x
+	local m1 m2
+
+	x=$(printf '%02x' "${net##*.}")
+	m1=02:00:00:00:$x:01
+	m2=02:00:00:00:$x:02
+	ip link add "$d1" netns "$ns1" address "$m1" type veth \
+		peer name "$d2" netns "$ns2" address "$m2" || return 1
+	ip -n "$ns1" addr add "$net.1/24" dev "$d1"
+	ip -n "$ns2" addr add "$net.2/24" dev "$d2"
+	ip -n "$ns1" link set "$d1" up
+	ip -n "$ns2" link set "$d2" up
+	ip -n "$ns1" neigh replace "$net.2" lladdr "$m2" dev "$d1" nud permanent
+	ip -n "$ns2" neigh replace "$net.1" lladdr "$m1" dev "$d2" nud permanent
+}
+
+# ns_lines NS FILE: the lines of /proc/net/FILE as NS sees it, in LINES
+# (no process started when NS has an anchor process from setup_ns)
+ns_lines()
+{
+	local pid=${NS_PID[$1]:-}
+
+	if [ -n "$pid" ] && [ -r "/proc/$pid/net/$2" ]; then
+		mapfile -t LINES < "/proc/$pid/net/$2"
+	else
+		mapfile -t LINES <<< "$(ip netns exec "$1" cat "/proc/net/$2")"
+	fi
+}
+
+# snmp NS COUNTER...: the counters of the namespace (0 if the file lacks
+# one), space separated
+snmp()
+{
+	local ns=$1 l names=() vals=() out=() k i
+
+	shift
+	ns_lines "$ns" "${SNMP##*/}"
+	for l in "${LINES[@]}"; do
+		[[ $l == "$SNMP_TAG "* ]] || continue
+		if [ ${#names[@]} = 0 ]; then
+			read -r -a names <<< "$l"
+		else
+			read -r -a vals <<< "$l"
+			break
+		fi
+	done
+	for k in "$@"; do
+		for ((i = 1; i < ${#names[@]}; i++)); do
+			[ "${names[i]}" = "$k" ] && break
+		done
+		out+=("${vals[i]:-0}")
+	done
+	echo "${out[*]}"
+}
+
+# port_bound NS PORT: is a socket bound to PORT in NS's socket table?
+port_bound()
+{
+	local p l f
+
+	printf -v p '%04X' "$2"
+	ns_lines "$1" "${TABLE##*/}"
+	for l in "${LINES[@]:1}"; do
+		read -r -a f <<< "$l"
+		[ "${f[1]##*:}" = "$p" ] && return 0
+	done
+	return 1
+}
+
+# table_rows NS: number of sockets in NS's table
+table_rows()
+{
+	ns_lines "$1" "${TABLE##*/}"
+	echo $((${#LINES[@]} - 1))
+}
+
+# wait_port NS PORT [SECONDS]
+wait_port()
+{
+	local i
+
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		port_bound "$1" "$2" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_until SECONDS COMMAND...: poll every 50 ms
+wait_until()
+{
+	local i
+
+	for ((i = 0; i < $1 * 20; i++)); do
+		"${@:2}" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# modref: how many references hold the module (sockets pin it)
+modref()
+{
+	cat /sys/module/ttp/refcnt 2>/dev/null || echo 0
+}

@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Module lifetime: an open socket pins ttp.ko (rmmod fails, also when its
+# namespace was deleted), the last close lets rmmod succeed and leave
+# nothing behind, insmod $TTP_KO works again, and the family/protocol
+# parameters refuse numbers in use. The module is loaded again at the end.
+
+source "$(dirname "$0")/ttp_lib.sh"
+
+loaded()
+{
+	grep -q '^ttp ' /proc/modules
+}
+
+ensure_loaded()
+{
+	loaded || insmod "$TTP_KO"
+}
+
+# rmmod, allowing a moment for the last references to drop
+try_rmmod()
+{
+	local i
+
+	for i in $(seq 30); do
+		rmmod ttp 2> "$TMPD/rmmod.err" && return 0
+		sleep 0.1
+	done
+	cat "$TMPD/rmmod.err"
+	return 1
+}
+
+start_holder()
+{
+	bg ip netns exec "$1" "$TTPDG" hold 7000
+	HOLDER=$!
+	wait_port "$1" 7000 || fail "holder did not bind"
+}
+
+case_refused_while_open()
+{
+	local ref0
+
+	ref0=$(modref)
+	start_holder "$A"
+	expect_cmp "module references with a socket open" "$(modref)" -gt "$ref0"
+	rmmod ttp 2> /dev/null && fail "rmmod succeeded with a socket open"
+	loaded || fail "module gone"
+	[ -r /proc/net/ttp ] || fail "/proc/net/ttp gone"
+	ip netns exec "$A" timeout 10 "$TTPDG" ping 127.0.0.1 7000 ||
+		fail "the open socket stopped working"
+}
+
+case_unload_after_close()
+{
+	try_rmmod || fail "rmmod failed after every socket closed"
+	loaded && fail "still in /proc/modules"
+	true
+}
+
+case_nothing_left()
+{
+	local f
+
+	loaded && skip "module is loaded"
+	for f in /proc/net/ttp /proc/net/ttp_snmp /proc/sys/net/ttp \
+		 /sys/module/ttp; do
+		[ -e "$f" ] && fail "$f still exists"
+	done
+	ip netns exec "$A" sh -c '[ ! -e /proc/net/ttp ]' ||
+		fail "/proc/net/ttp still exists in a namespace"
+	"$TTPDG" probe > /dev/null && fail "TTP sockets can still be made"
+	if [ -r /proc/slabinfo ] && [ -s "$TMPD/slabs" ]; then
+		grep -i -w -f "$TMPD/slabs" /proc/slabinfo &&
+			fail "slab caches left"
+	fi
+	true
+}
+
+case_reload()
+{
+	insmod "$TTP_KO" || fail "insmod $TTP_KO"
+	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp"
+	start_holder "$A"
+	ip netns exec "$A" timeout 10 "$TTPDG" ping 127.0.0.1 7000 ||
+		fail "no datagrams after reload"
+}
+
+case_deleted_netns_pins()
+{
+	ip netns add "$C" || fail "ip netns add"
+	ip -n "$C" link set lo up
+	start_holder "$C"
+	ip netns del "$C" || fail "ip netns del"
+	rmmod ttp 2> /dev/null &&
+		fail "rmmod succeeded with a socket open in a deleted namespace"
+	kill -9 "$HOLDER"
+	wait "$HOLDER" 2> /dev/null
+	try_rmmod || fail "rmmod failed after the namespace went away"
+	insmod "$TTP_KO" || fail "insmod"
+}
+
+# insmod_refused PARAM=VALUE: insmod fails and says so naming PARAM
+insmod_refused()
+{
+	local n0
+
+	loaded && { try_rmmod || fail "rmmod"; }
+	n0=$(dmesg | wc -l)
+	insmod "$TTP_KO" "$1" 2> /dev/null && fail "insmod $1 succeeded"
+	loaded && fail "module loaded with $1"
+	dmesg | tail -n +$((n0 + 1)) > "$TMPD/dmesg"
+	cat "$TMPD/dmesg"
+	grep -q -w "${1%%=*}" "$TMPD/dmesg" ||
+		fail "no kernel message naming '${1%%=*}'"
+	insmod "$TTP_KO" || fail "insmod with defaults"
+}
+
+case_family_taken()
+{
+	insmod_refused family=2
+}
+
+case_protocol_taken()
+{
+	insmod_refused protocol=17
+}
+
+case_other_numbers()
+{
+	try_rmmod || fail "rmmod"
+	insmod "$TTP_KO" family=13 protocol=254 || fail "insmod"
+	expect_eq "family" 13 "$(cat /sys/module/ttp/parameters/family)"
+	expect_eq "protocol" 254 "$(cat /sys/module/ttp/parameters/protocol)"
+	start_holder "$A"
+	ip netns exec "$A" timeout 10 "$TTPDG" ping 127.0.0.1 7000 ||
+		fail "no datagrams with family 13"
+	kill -9 "$HOLDER"
+	wait "$HOLDER" 2> /dev/null
+	try_rmmod || fail "rmmod"
+	insmod "$TTP_KO" || fail "insmod with defaults"
+	expect_eq "family" 22 "$(cat /sys/module/ttp/parameters/family)"
+}
+
+[ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip_all "module test: TTP only"
+[ -r /proc/modules ] || skip_all "no loadable modules here"
+[ -n "${TTP_KO:-}" ] && [ -r "$TTP_KO" ] || skip_all "TTP_KO not set"
+loaded || skip_all "ttp is not loaded"
+require_basics
+trap 'ensure_loaded; ttp_cleanup' EXIT
+setup_ns A || skip_all "cannot create namespaces"
+C=ttp-c-$$-$RANDOM
+NS_LIST+=("$C")
+# the slab caches the module owns, to check that they go away
+awk 'NR > 2 && tolower($1) ~ /ttp/ { print $1 }' /proc/slabinfo \
+	> "$TMPD/slabs" 2> /dev/null
+
+tap_begin 9
+run_case "unload: rmmod refused while a socket is open" case_refused_while_open
+run_case "unload: rmmod succeeds after the last close" case_unload_after_close
+run_case "unload: nothing left after rmmod" case_nothing_left
+run_case "unload: insmod again, datagrams flow" case_reload
+run_case "unload: a socket in a deleted namespace pins the module" case_deleted_netns_pins
+run_case "unload: insmod refuses a family in use" case_family_taken
+run_case "unload: insmod refuses a protocol in use" case_protocol_taken
+run_case "unload: family=13 protocol=254 work" case_other_numbers
+ensure_loaded
+run_case "unload: module loaded again at the end" loaded
+tap_end
