@@ -27,12 +27,10 @@ else
 	BIN=$(cd "$HERE/.." && pwd)/build/selftests
 fi
 RESULTS=${RESULTS:-/tmp/ttp-results}
+# The Makefile's order: TEST_GEN_PROGS, then TEST_PROGS (unload.sh last).
 TESTS=(dgram diff_udp netns.sh netem_corrupt.sh netem_loss.sh failslab.sh
        unload.sh)
 [ $# -gt 0 ] && TESTS=("$@")
-# failslab.sh (fault injection, from the kernel-matrix work) is optional
-[ -x "$BIN/failslab.sh" ] || TESTS=("${TESTS[@]/failslab.sh}")
-read -ra TESTS <<< "${TESTS[*]}"
 
 TIMEOUT=$(sed -n 's/^timeout=//p' "$BIN/settings" 2>/dev/null)
 TIMEOUT=${TIMEOUT:-300}
