@@ -26,17 +26,17 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	struct sockaddr_ttp *addr = (struct sockaddr_ttp *)uaddr;
 	struct sock *sk = sock->sk;
 	struct inet_sock *inet = inet_sk(sk);
+	int err, type;
 	__be32 saddr;
 	u16 port;
-	int err;
 
 	err = ttp_check_sockaddr((struct sockaddr *)uaddr, addr_len);
 	if (err)
 		return err;
 	saddr = addr->sttp_addr.s_addr;
-	err = ttp_check_local_addr(sock_net(sk), saddr);
-	if (err)
-		return err;
+	type = ttp_local_addr_type(sock_net(sk), saddr);
+	if (type < 0)
+		return type;
 	port = ntohs(addr->sttp_port);
 	if (port && ttp_needs_bind_cap(sock_net(sk), port))
 		return -EACCES;
@@ -47,7 +47,9 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 		goto out;
 
 	inet->inet_rcv_saddr = saddr;
-	inet->inet_saddr = saddr;
+	/* Sent from a broadcast or multicast address? No: the device's. */
+	if (type != RTN_MULTICAST && type != RTN_BROADCAST)
+		inet->inet_saddr = saddr;
 	err = ttp_table_get_port(sk, port);
 	if (err) {
 		inet->inet_rcv_saddr = 0;

@@ -30,19 +30,22 @@ int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 	return -EAFNOSUPPORT;
 }
 
-/* May a socket in @net bind to @addr? -EADDRNOTAVAIL if not ours. */
-int ttp_check_local_addr(struct net *net, __be32 addr)
+/*
+ * May a socket in @net bind to @addr? Returns the address's route type
+ * (RTN_LOCAL, RTN_BROADCAST for INADDR_ANY, ...) or -EADDRNOTAVAIL.
+ */
+int ttp_local_addr_type(struct net *net, __be32 addr)
 {
-	if (addr == htonl(INADDR_ANY))
-		return 0;
-	switch (inet_addr_type(net, addr)) {
+	unsigned int type = inet_addr_type(net, addr);
+
+	switch (type) {
 	case RTN_LOCAL:
 	case RTN_MULTICAST:
 	case RTN_BROADCAST:
-		return 0;
+		return type;
 	}
 	if (READ_ONCE(net->ipv4.sysctl_ip_nonlocal_bind))
-		return 0;
+		return RTN_UNICAST;
 	return -EADDRNOTAVAIL;
 }
 

@@ -139,7 +139,7 @@ int ttp_err(struct sk_buff *skb, u32 info);
 
 /* sock.c: what every TTP socket shares, whatever its type */
 int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
-int ttp_check_local_addr(struct net *net, __be32 addr);
+int ttp_local_addr_type(struct net *net, __be32 addr);
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int ttp_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen);

@@ -421,6 +421,16 @@ TEST_F(diff, bind_twice)
 	STEP_ADDR(op_name(self, s, A, false), 0, 0, LO, PA);
 }
 
+/* Bound to a broadcast address, a socket sends from the device's address. */
+TEST_F(diff, bind_broadcast_sends_from_device)
+{
+	STEP(op_bind(self, s, A, 0xffffffff, PA, FULL, FAM_OWN), 0, 0);
+	STEP_ADDR(op_name(self, s, A, false), 0, 0, 0xffffffff, PA);
+	STEP(op_bind(self, s, B, LO, PB, FULL, FAM_OWN), 0, 0);
+	STEP(op_send(self, s, A, "x", 0, PB, FULL, FAM_OWN), 1, 0);
+	STEP_ADDR(op_recv(self, s, B, 64, 0, FULL), 1, 0, LO, PA);
+}
+
 TEST_F(diff, bind_conflicts)
 {
 	STEP(op_bind(self, s, A, LO, PA, FULL, FAM_OWN), 0, 0);
