@@ -25,19 +25,14 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 cache=${TTP_CACHE:-/var/cache/ttp}
 frag=$here/debug.config
 jobs=${TTP_JOBS:-$(nproc)}
 
 say() { echo "kernel-debug: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-skip() {
-	say "skipping: $*"
-	local r=$*
-	r=${r//\\/\\\\}; r=${r//\"/\\\"}; r=${r//\$/\\\$}; r=${r//\`/\\\`}
-	printf 'KNAME=debug\nKSKIP="%s"\n' "$r"
-	exit 0
-}
+skip() { kernel_skip debug "$*"; }
 
 [ -f "$frag" ] || die "missing $frag"
 

@@ -32,6 +32,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 cache=${TTP_CACHE:-/var/cache/ttp}
 top=$cache/sid
 flavour=amd64
@@ -39,13 +40,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 say() { echo "kernel-sid: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-skip() {
-	say "skipping: $*"
-	local r=$*
-	r=${r//\\/\\\\}; r=${r//\"/\\\"}; r=${r//\$/\\\$}; r=${r//\`/\\\`}
-	printf 'KNAME=sid\nKSKIP="%s"\n' "$r"
-	exit 0
-}
+skip() { kernel_skip sid "$*"; }
 
 for t in apt-get apt-cache dpkg dpkg-deb depmod unshare chroot timeout flock; do
 	command -v "$t" >/dev/null || skip "tool '$t' missing"

@@ -9,10 +9,7 @@ set -euo pipefail
 
 name=${1:-6.12}
 
-skip() {
-	printf 'KNAME=%q\nKSKIP=%q\n' "$name" "$1"
-	exit 0
-}
+skip() { kernel_skip "$name" "$1"; }
 
 have() { [ -f "/boot/vmlinuz-$1" ] && [ -d "/lib/modules/$1/build" ]; }
 

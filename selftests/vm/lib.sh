@@ -11,6 +11,14 @@ export TTP_CACHE
 log() { echo "${0##*/}: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# kernel_skip NAME REASON: print the descriptor of a kernel that cannot be had
+# (KNAME and KSKIP, for eval) and end the script; skipping is not failing.
+kernel_skip() {
+	log "skipping $1: $2"
+	printf 'KNAME=%q\nKSKIP=%q\n' "$1" "$2"
+	exit 0
+}
+
 # Run as root (through sudo when not root already).
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
