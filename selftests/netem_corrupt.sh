@@ -66,13 +66,7 @@ case_clean()
 	expect_eq "Malformed delta" 0 "$MAL"
 }
 
-require_basics
-command -v tc > /dev/null || skip_all "needs tc"
-setup_ns A B || skip_all "cannot create namespaces"
-link_ns "$A" va "$B" vb 10.0.1 || skip_all "cannot create a veth pair"
-tc -n "$A" qdisc add dev va root netem corrupt 1% 2> /dev/null ||
-	skip_all "no netem (CONFIG_NET_SCH_NETEM)"
-tc -n "$A" qdisc del dev va root
+setup_netem_pair
 
 tap_begin 3
 run_case "netem_corrupt: 100% corrupt, checksum errors counted" case_corrupt_all

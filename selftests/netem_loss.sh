@@ -75,13 +75,7 @@ case_loss_all()
 	expect_eq "received" 0 "$R"
 }
 
-require_basics
-command -v tc > /dev/null || skip_all "needs tc"
-setup_ns A B || skip_all "cannot create namespaces"
-link_ns "$A" va "$B" vb 10.0.1 || skip_all "cannot create a veth pair"
-tc -n "$A" qdisc add dev va root netem loss 1% 2> /dev/null ||
-	skip_all "no netem (CONFIG_NET_SCH_NETEM)"
-tc -n "$A" qdisc del dev va root
+setup_netem_pair
 
 tap_begin 2
 run_case "netem_loss: 30% loss, no duplicates, no retransmission" case_loss_some

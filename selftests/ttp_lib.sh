@@ -171,6 +171,20 @@ setup_ns()
 	done
 }
 
+# setup_netem_pair: namespaces $A and $B joined by veth va (10.0.1.1) and
+# vb (10.0.1.2), with a netem qdisc known to work on va; else skips the
+# whole script.
+setup_netem_pair()
+{
+	require_basics
+	command -v tc > /dev/null || skip_all "needs tc"
+	setup_ns A B || skip_all "cannot create namespaces"
+	link_ns "$A" va "$B" vb 10.0.1 || skip_all "cannot create a veth pair"
+	tc -n "$A" qdisc add dev va root netem loss 1% 2> /dev/null ||
+		skip_all "no netem (CONFIG_NET_SCH_NETEM)"
+	tc -n "$A" qdisc del dev va root
+}
+
 # in_ns PID NS: is process PID in namespace NS yet?
 in_ns()
 {
