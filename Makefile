@@ -24,11 +24,14 @@ module:
 userspace:
 	$(MAKE) -C userspace O=$(BUILD)/userspace
 
-# The selftests build the kernel's way, from inside its selftests tree
-# (kselftest_harness.h, lib.mk), taken from Debian's linux-source package.
+# The selftests build the kernel's way (kselftest_harness.h, lib.mk from Debian's
+# linux-source package), in a private tree under build/ whose harness files link
+# into the extracted source: two checkouts can build at once.
 selftests:
-	@ksrc=$$($(VM)/ksrc.sh) && dst=$$ksrc/tools/testing/selftests/net/ttp && \
-	rm -rf $$dst && mkdir -p $$dst && \
+	@ksrc=$$($(VM)/ksrc.sh) && kst=$(BUILD)/ksft/tools/testing/selftests && \
+	dst=$$kst/net/ttp && rm -rf $$dst && mkdir -p $$dst && \
+	for f in lib.mk kselftest.h kselftest_harness.h kselftest; do \
+		ln -sfn $$ksrc/tools/testing/selftests/$$f $$kst/$$f; done && \
 	find selftests -maxdepth 1 -type f -exec cp {} $$dst/ \; && \
 	$(MAKE) -C $$dst OUTPUT=$(BUILD)/selftests TTP_UAPI=$(CURDIR)/uapi
 
