@@ -1,12 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages TTP's build and test VM need; only what is missing.
+# Install the Debian packages TTP's build, test VM, suite and demo need (only what is
+# missing), then check that every command they call is there: one line naming what is
+# missing, exit 1. The guest chroots into this machine's root, so the same list serves
+# the host side (build, qemu, apt) and the VM side (ip, tc, sysctl, ...).
 # Kernels: the newest linux-image-*-amd64-unsigned + headers of 6.1 and 6.12 that apt lists.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PKGS=(qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils gcc make bc flex bison
-	libelf-dev ethtool linux-source-6.12)
+# COMMAND:PACKAGE for every command that selftests/, selftests/vm/ and the Makefiles
+# call and that a minimal Debian 12 root (debootstrap --variant=minbase) may lack.
+# A path stands for a file that must exist (busybox is copied into the initramfs).
+TOOLS=(
+	# build: ttp.ko, userspace, selftests, the debug kernel
+	gcc:gcc make:make bc:bc flex:flex bison:bison perl:perl
+	/usr/include/libelf.h:libelf-dev
+	# the VM: kernel images and modules, initramfs, qemu
+	qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static cpio:cpio
+	gzip:gzip xz:xz-utils zstd:zstd
+	modinfo:kmod depmod:kmod modprobe:kmod insmod:kmod rmmod:kmod
+	# inside the VM: namespaces, veth, netem, counters, sysctls
+	ip:iproute2 tc:iproute2 sysctl:procps ethtool:ethtool
+	mount:mount mountpoint:util-linux dmesg:util-linux flock:util-linux
+	unshare:util-linux hostname:hostname
+	cmp:diffutils find:findutils xargs:findutils awk:mawk sed:sed grep:grep
+	timeout:coreutils sha256sum:coreutils tar:tar
+	# the sid kernel is fetched with a private apt configuration
+	apt-get:apt dpkg-deb:dpkg /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
+)
+PKGS=(linux-source-6.12)
+for t in "${TOOLS[@]}"; do PKGS+=("${t#*:}"); done
 
 # Print the missing packages; "?" when apt lists no kernel of a series (no or stale lists).
 missing() {
@@ -15,20 +38,39 @@ missing() {
 		if [ -z "$r" ]; then echo "?"; continue; fi
 		pkgs+=("linux-image-$r-unsigned" "linux-headers-$r")
 	done < <(newest_rels)
-	not_installed "${pkgs[@]}"
+	# shellcheck disable=SC2046 # one package name per word, each once
+	not_installed $(printf '%s\n' "${pkgs[@]}" | sort -u)
+}
+
+# Every command and file of TOOLS present? Else one line naming them, and exit 1.
+check_tools() {
+	local t what absent=()
+	for t in "${TOOLS[@]}"; do
+		what=${t%:*}
+		if [[ $what == /* ]]; then
+			[ -e "$what" ] && continue
+		else
+			PATH=$PATH:/usr/sbin:/sbin command -v "$what" >/dev/null && continue
+		fi
+		absent+=("$what (${t#*:})")
+	done
+	[ ${#absent[@]} = 0 ] || die "missing after install: ${absent[*]}"
 }
 
 apt() { as_root env DEBIAN_FRONTEND=noninteractive apt-get -q "$@" </dev/null >&2; }
 
 need=$(missing)
-[ -z "$need" ] && exit 0
-log "missing: $(echo "$need" | grep -vx '?' | tr '\n' ' ')- running apt-get update"
-apt update
-need=$(missing)
-if grep -qx '?' <<<"$need"; then
-	die "apt lists no linux-image-6.1.0-*-amd64-unsigned or 6.12.*+deb12-amd64-unsigned"
+if [ -n "$need" ]; then
+	log "missing: $(echo "$need" | grep -vx '?' | tr '\n' ' ')- running apt-get update"
+	apt update
+	need=$(missing)
+	if grep -qx '?' <<<"$need"; then
+		die "apt lists no linux-image-6.1.0-*-amd64-unsigned or 6.12.*+deb12-amd64-unsigned"
+	fi
 fi
-[ -z "$need" ] && exit 0
-log "installing: $(echo "$need" | tr '\n' ' ')"
-# shellcheck disable=SC2086 # one package name per word
-apt install -y --no-install-recommends $need
+if [ -n "$need" ]; then
+	log "installing: $(echo "$need" | tr '\n' ' ')"
+	# shellcheck disable=SC2086 # one package name per word
+	apt install -y --no-install-recommends $need
+fi
+check_tools
