@@ -3,7 +3,8 @@
 #
 # tc netem corrupts datagrams on the veth between two namespaces: the
 # receiver's checksum error counter rises and nothing damaged is delivered
-# (the receiver checks every byte of every datagram it gets).
+# (the receiver checks every byte of every datagram it gets). netem sees
+# TTP's packets only (ttp_netem).
 
 source "$(dirname "$0")/ttp_lib.sh"
 
@@ -15,8 +16,7 @@ run_corrupt()
 	read -r csum0 mal0 inerr0 <<< \
 		"$(snmp "$B" InCsumErrors Malformed InErrors)"
 	if [ "$pct" != 0 ]; then
-		tc -n "$A" qdisc replace dev va root netem corrupt "$pct%" ||
-			fail "tc netem corrupt"
+		ttp_netem "$A" va corrupt "$pct%" || fail "tc netem corrupt"
 	fi
 	bg ip netns exec "$B" timeout 60 "$TTPDG" recv -e -w 30000 -n "$n" -s "$size" \
 		-r 4000000 -t 30000 "$port" > "$TMPD/recv" 2> "$TMPD/recv.err"

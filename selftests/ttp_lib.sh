@@ -13,9 +13,10 @@ CASE_TIMEOUT=${CASE_TIMEOUT:-90}
 export PATH=$PATH:/usr/sbin:/sbin
 
 if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
-	SNMP=/proc/net/snmp SNMP_TAG=Udp: TABLE=/proc/net/udp
+	SNMP=/proc/net/snmp SNMP_TAG=Udp: TABLE=/proc/net/udp IPPROTO=17
 else
 	SNMP=/proc/net/ttp_snmp SNMP_TAG=Ttp: TABLE=/proc/net/ttp
+	IPPROTO=$(cat /sys/module/ttp/parameters/protocol 2> /dev/null || echo 253)
 fi
 
 TMPD=$(mktemp -d /tmp/ttp-selftest.XXXXXX)
@@ -134,6 +135,15 @@ skip_all()
 	exit $KSFT_SKIP
 }
 
+# The set-up a script needs failed (before any case ran): one failed case.
+bail_out()
+{
+	echo "TAP version 13"
+	echo "1..1"
+	echo "not ok 1 ${0##*/}: set-up # $*"
+	exit $KSFT_FAIL
+}
+
 tap_end()
 {
 	echo "# Totals: pass:$t_pass fail:$t_fail xfail:0 xpass:0 skip:$t_skip error:0"
@@ -162,13 +172,24 @@ setup_ns()
 		n=ttp-$v-$$-$RANDOM
 		ip netns add "$n" || return 1
 		NS_LIST+=("$n")
-		ip -n "$n" link set lo up
-		ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+		ip -n "$n" link set lo up || return 1
+		no_ipv6 "$n" || return 1
 		ip netns exec "$n" sleep 1000000 > /dev/null 2>&1 &
 		wait_until 10 in_ns "$!" "$n" && NS_PID[$n]=$!
 		eval "$v=$n"
 	done
+}
+
+# no_ipv6 NS: IPv6 off in NS, so that neighbour discovery and listener reports
+# never cross a link whose packets a test counts. A kernel without IPv6 has
+# nothing to turn off; any other failure is the caller's failure.
+no_ipv6()
+{
+	[ -d /proc/sys/net/ipv6 ] || return 0
+	command -v sysctl > /dev/null || { echo "no_ipv6: sysctl missing (procps)"; return 1; }
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 ||
+		{ echo "no_ipv6: cannot disable IPv6 in $1"; return 1; }
 }
 
 # setup_netem_pair: namespaces $A and $B joined by veth va (10.0.1.1) and
@@ -176,13 +197,46 @@ setup_ns()
 # whole script.
 setup_netem_pair()
 {
+	local err
+
 	require_basics
-	command -v tc > /dev/null || skip_all "needs tc"
-	setup_ns A B || skip_all "cannot create namespaces"
-	link_ns "$A" va "$B" vb 10.0.1 || skip_all "cannot create a veth pair"
-	tc -n "$A" qdisc add dev va root netem loss 1% 2> /dev/null ||
-		skip_all "no netem (CONFIG_NET_SCH_NETEM)"
-	tc -n "$A" qdisc del dev va root
+	command -v tc > /dev/null || bail_out "tc missing (iproute2)"
+	setup_ns A B || bail_out "cannot create namespaces"
+	link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
+	# a kernel without netem is a missing capability; any other failure is ours
+	if ! err=$(tc -n "$A" qdisc add dev va root netem loss 1% 2>&1); then
+		case $err in
+		*nknown*) skip_all "no netem (CONFIG_NET_SCH_NETEM): $err" ;;
+		esac
+		bail_out "netem on va: $err"
+	fi
+	ttp_netem "$A" va loss 1% || bail_out "cannot set up ttp_netem on va"
+	tc -n "$A" qdisc del dev va root || bail_out "cannot remove netem from va"
+}
+
+# ttp_netem NS DEV NETEM-ARGS...: impair only the IP packets of the protocol
+# under test ($IPPROTO) leaving DEV: a prio qdisc whose default band has no
+# netem, and a u32 filter that sends the protocol to band 1:1, netem 10:.
+# Whatever else crosses the link is neither impaired nor counted.
+ttp_netem()
+{
+	local ns=$1 dev=$2
+
+	shift 2
+	tc -n "$ns" qdisc del dev "$dev" root 2> /dev/null
+	tc -n "$ns" qdisc add dev "$dev" root handle 1: prio bands 2 \
+		priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 &&
+	tc -n "$ns" qdisc add dev "$dev" parent 1:1 handle 10: netem "$@" &&
+	tc -n "$ns" filter add dev "$dev" parent 1: protocol ip prio 1 u32 \
+		match ip protocol "$IPPROTO" 0xff flowid 1:1
+}
+
+# ttp_netem_stats NS DEV: "PACKETS DROPPED" of ttp_netem's netem qdisc
+ttp_netem_stats()
+{
+	tc -s -n "$1" qdisc show dev "$2" | awk '
+		/^qdisc netem 10:/ { f = 1; next }
+		f && /Sent/ { gsub(",", "", $7); print $4, $7; exit }'
 }
 
 # in_ns PID NS: is process PID in namespace NS yet?
@@ -204,11 +258,11 @@ link_ns()
 	m2=02:00:00:00:$x:02
 	ip link add "$d1" netns "$ns1" address "$m1" type veth \
 		peer name "$d2" netns "$ns2" address "$m2" || return 1
-	ip -n "$ns1" addr add "$net.1/24" dev "$d1"
-	ip -n "$ns2" addr add "$net.2/24" dev "$d2"
-	ip -n "$ns1" link set "$d1" up
-	ip -n "$ns2" link set "$d2" up
-	ip -n "$ns1" neigh replace "$net.2" lladdr "$m2" dev "$d1" nud permanent
+	ip -n "$ns1" addr add "$net.1/24" dev "$d1" &&
+	ip -n "$ns2" addr add "$net.2/24" dev "$d2" &&
+	ip -n "$ns1" link set "$d1" up &&
+	ip -n "$ns2" link set "$d2" up &&
+	ip -n "$ns1" neigh replace "$net.2" lladdr "$m2" dev "$d1" nud permanent &&
 	ip -n "$ns2" neigh replace "$net.1" lladdr "$m1" dev "$d2" nud permanent
 }
 

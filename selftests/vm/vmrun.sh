@@ -6,7 +6,7 @@
 #
 # The guest chroots into the host's root (shared read-only over 9p), so it sees the repo
 # and every host tool at the same paths; DIR is mounted writable at the same path. There
-# guest.sh loads veth + sch_netem, insmods PATH.ko, exports TTP_KO and RESULTS, runs CMD
+# guest.sh loads veth, sch_netem, sch_prio and cls_u32, insmods PATH.ko, exports TTP_KO and RESULTS, runs CMD
 # in the current directory and saves its exit status (125: a module did not load) to
 # DIR/status and dmesg to DIR/dmesg.txt. The console goes to stdout (not with --quiet) and to DIR/console.log.
 #
