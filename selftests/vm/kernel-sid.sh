@@ -16,6 +16,10 @@
 # cache); the system's apt sources and state are never touched, nothing is
 # installed: `apt-get download` + `dpkg -x`.  The mirror is the one the
 # system's apt already uses for Debian (override: TTP_DEBIAN_MIRROR).
+# That configuration accepts a Release file past its Valid-Until: a mirror
+# or snapshot that lags behind sid serves one, and the kernel must not
+# depend on how the machine's own apt is set up.  Every file is still checked
+# against the archive key's signature and the Release file's hashes.
 #
 # The build root is a sid minbase made by Debian 12's debootstrap (itself
 # fetched with apt-get download + dpkg -x) with make and
@@ -80,6 +84,7 @@ aptp() {
 		-o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=srcpkgcache.bin \
 		-o APT::Architecture=amd64 -o APT::Architectures::=amd64 \
 		-o Acquire::Languages=none \
+		-o Acquire::Check-Valid-Until=false \
 		-o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 \
 		-o Acquire::Retries=2 \
 		-o APT::Sandbox::User=root \
