@@ -9,6 +9,8 @@
 #   make check           the whole suite on every supported kernel
 #   make check KVER=...  the suite on one kernel
 #   make lint            checkpatch.pl --strict on module/ and uapi/
+#   make fresh           make run + make check in a fresh minimal Debian 12 root
+#                        (debootstrap, a clean clone of HEAD; ~30 min, as root)
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -41,6 +43,9 @@ deps:
 run:
 	$(VM)/demo.sh
 
+fresh:
+	$(VM)/fresh.sh
+
 check:
 	$(VM)/check.sh $(if $(filter command line,$(origin KVER)),$(KVER))
 
@@ -57,4 +62,4 @@ lint:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run check lint clean
+.PHONY: all module userspace selftests deps run fresh check lint clean
