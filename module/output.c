@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The way out: route a packet and hand it to IPv4. TTP packets carry their
- * checksum computed in software; no device offloads an unknown protocol.
+ * checksum computed in software (CHECKSUM_NONE). Devices with NETIF_F_HW_CSUM
+ * (veth, virtio-net, loopback, many NICs) could compute it for any protocol
+ * given csum_start/csum_offset; the stream's batching work is to use that.
  */
 #include <net/ip.h>
 #include <net/route.h>

@@ -2,7 +2,7 @@
 /*
  * /proc/net/ttp (one line per socket, in the style of /proc/net/udp) and
  * /proc/net/ttp_snmp (counters, in the style of /proc/net/snmp), both per
- * namespace. The socket list is walked under the table lock.
+ * namespace.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -36,43 +36,101 @@ static int ttp_snmp_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * Line 0 is the header, line n the n-th socket of a walk over the chains.
+ * The socket list is read under RCU, never under the table lock: a reader,
+ * however slow, holds up no bind and no packet. Sockets are freed only after
+ * a grace period (SOCK_RCU_FREE), so the walk never touches freed memory;
+ * one that binds or closes during a read may or may not be listed, as in
+ * /proc/net/udp.
+ *
+ * A read() resumes where the previous one stopped: the iterator remembers
+ * the chain and the index within it of the next line, so a full read costs
+ * one pass over the table, whatever the size of the reader's buffer.
+ */
+struct ttp_seq_state {
+	struct seq_net_private	p;	/* first: seq_file_net() reads it */
+	loff_t			pos;	/* line number of the next socket */
+	int			bucket;	/* its chain */
+	int			offset;	/* its index within the chain */
+};
+
 static struct ttp_table *ttp_seq_table(struct seq_file *seq)
 {
 	return &ttp_pernet(seq_file_net(seq))->table;
 }
 
-/* The @pos-th socket of the table (0-based), or NULL. */
-static struct sock *ttp_seq_idx(struct ttp_table *t, loff_t pos)
+/* The @offset-th socket of chain @bucket or, past its end, of later chains. */
+static struct sock *ttp_seq_from(struct seq_file *seq, int bucket, int offset)
 {
+	struct ttp_seq_state *st = seq->private;
+	struct ttp_table *t = ttp_seq_table(seq);
 	struct sock *sk;
 	int i;
 
-	for (i = 0; i < TTP_PORT_HASH_SIZE; i++)
-		sk_for_each(sk, &t->bind[i])
-			if (pos-- == 0)
-				return sk;
+	for (; bucket < TTP_PORT_HASH_SIZE; bucket++, offset = 0) {
+		i = 0;
+		sk_for_each_rcu(sk, &t->bind[bucket]) {
+			if (i++ < offset)
+				continue;
+			st->bucket = bucket;
+			st->offset = i;	/* the one after this */
+			return sk;
+		}
+	}
 	return NULL;
 }
 
 static void *ttp_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&t->lock)
+	__acquires(RCU)
 {
-	struct ttp_table *t = ttp_seq_table(seq);
+	struct ttp_seq_state *st = seq->private;
+	struct sock *sk;
+	loff_t n;
 
-	spin_lock_bh(&t->lock);
-	return *pos ? ttp_seq_idx(t, *pos - 1) : SEQ_START_TOKEN;
+	rcu_read_lock();
+	if (!*pos) {
+		st->pos = 1;
+		return SEQ_START_TOKEN;
+	}
+	if (*pos == st->pos) {	/* where the last read stopped */
+		sk = ttp_seq_from(seq, st->bucket, st->offset);
+	} else {		/* a seek: count from the start */
+		sk = ttp_seq_from(seq, 0, 0);
+		for (n = 1; sk && n < *pos; n++)
+			sk = ttp_seq_from(seq, st->bucket, st->offset);
+	}
+	st->pos = *pos + 1;
+	return sk;
 }
 
 static void *ttp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
+	struct ttp_seq_state *st = seq->private;
+	struct sock *sk;
+
+	if (v == SEQ_START_TOKEN)
+		sk = ttp_seq_from(seq, 0, 0);
+	else
+		sk = ttp_seq_from(seq, st->bucket, st->offset);
 	++*pos;
-	return ttp_seq_idx(ttp_seq_table(seq), *pos - 1);
+	st->pos = *pos + 1;
+	return sk;
 }
 
 static void ttp_seq_stop(struct seq_file *seq, void *v)
-	__releases(&t->lock)
+	__releases(RCU)
 {
-	spin_unlock_bh(&ttp_seq_table(seq)->lock);
+	struct ttp_seq_state *st = seq->private;
+
+	/*
+	 * v is the line seq_file has not shown yet (NULL at the end), the one
+	 * the next read starts with: point the cursor back at it.
+	 */
+	if (v && v != SEQ_START_TOKEN)
+		st->offset--;
+	st->pos--;
+	rcu_read_unlock();
 }
 
 static int ttp_seq_show(struct seq_file *seq, void *v)
@@ -106,7 +164,7 @@ static const struct seq_operations ttp_seq_ops = {
 int ttp_proc_init_net(struct net *net)
 {
 	if (!proc_create_net("ttp", 0444, net->proc_net, &ttp_seq_ops,
-			     sizeof(struct seq_net_private)))
+			     sizeof(struct ttp_seq_state)))
 		return -ENOMEM;
 	if (!proc_create_net_single("ttp_snmp", 0444, net->proc_net,
 				    ttp_snmp_show, NULL)) {

@@ -18,33 +18,43 @@ void ttp_table_init(struct ttp_table *t)
 		INIT_HLIST_HEAD(&t->bind[i]);
 }
 
+/*
+ * Chain i holds the sockets bound to ports p with p % TTP_PORT_HASH_SIZE == i:
+ * the ports that share a chain are TTP_PORT_HASH_SIZE apart, so one walk of a
+ * chain answers for all of them (ttp_pick_port()).
+ */
 static struct hlist_head *ttp_bind_chain(struct ttp_table *t, u16 port)
 {
-	return &t->bind[hash_32(port, TTP_PORT_HASH_BITS)];
+	return &t->bind[port & (TTP_PORT_HASH_SIZE - 1)];
 }
 
 /*
- * Would @sk, bound to @port, clash with a socket already in the table?
+ * Would @sk, bound to its sk_rcv_saddr and @sk2's port, clash with @sk2?
  * Sockets of another type never clash: streams and datagrams have separate
- * port spaces, as TCP and UDP do. Called with t->lock held.
+ * port spaces, as TCP and UDP do.
  */
-static bool ttp_port_taken(struct ttp_table *t, const struct sock *sk, u16 port)
+static bool ttp_clash(const struct sock *sk, const struct sock *sk2)
 {
 	__be32 addr = sk->sk_rcv_saddr;
+
+	if (sk2 == sk || sk2->sk_type != sk->sk_type)
+		return false;
+	if (sk->sk_reuse && sk2->sk_reuse)
+		return false;
+	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
+	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
+		return false;
+	return !addr || !sk2->sk_rcv_saddr || addr == sk2->sk_rcv_saddr;
+}
+
+/* Would @sk, bound to @port, clash with a socket in the table? t->lock held. */
+static bool ttp_port_taken(struct ttp_table *t, const struct sock *sk, u16 port)
+{
 	struct sock *sk2;
 
-	sk_for_each(sk2, ttp_bind_chain(t, port)) {
-		if (sk2 == sk || sk2->sk_type != sk->sk_type ||
-		    inet_sk(sk2)->inet_num != port)
-			continue;
-		if (sk->sk_reuse && sk2->sk_reuse)
-			continue;
-		if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
-		    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
-			continue;
-		if (!addr || !sk2->sk_rcv_saddr || addr == sk2->sk_rcv_saddr)
+	sk_for_each(sk2, ttp_bind_chain(t, port))
+		if (inet_sk(sk2)->inet_num == port && ttp_clash(sk, sk2))
 			return true;
-	}
 	return false;
 }
 
@@ -55,19 +65,43 @@ static void ttp_table_insert(struct ttp_table *t, struct sock *sk, u16 port)
 	sk_add_node_rcu(sk, ttp_bind_chain(t, port));
 }
 
-/* Pick a free port in the namespace's ephemeral range; t->lock held. */
+#define TTP_PORTS_PER_CHAIN	(65536 / TTP_PORT_HASH_SIZE)
+
+/*
+ * Pick a free port in the namespace's ephemeral range, t->lock held. Each
+ * chain is walked once, from a random one on: the ports it holds that @sk
+ * would clash with are marked in a bitmap (bit p / TTP_PORT_HASH_SIZE), then
+ * the range's ports of that chain are tried, from the one nearest above a
+ * random start, wrapping. The whole search costs at most one pass over the
+ * table plus one pass over the range, however full either is.
+ */
 static int ttp_pick_port(struct ttp_table *t, struct sock *sk)
 {
-	int low, high, n, i, port;
+	DECLARE_BITMAP(used, TTP_PORTS_PER_CHAIN);
+	int low, high, i, port, p, first;
+	struct sock *sk2;
 	u32 start;
 
 	ttp_port_range(sock_net(sk), &low, &high);
-	n = high - low + 1;
-	start = get_random_u32_below(n);
-	for (i = 0; i < n; i++) {
-		port = low + (start + i) % n;
-		if (!ttp_port_taken(t, sk, port))
-			return port;
+	start = low + get_random_u32_below(high - low + 1);
+	for (i = 0; i < TTP_PORT_HASH_SIZE; i++) {
+		/* the lowest port of this chain in the range */
+		first = low + (start + i - low) % TTP_PORT_HASH_SIZE;
+		if (first > high)
+			continue;	/* a range narrower than the table */
+		port = start + i <= high ? start + i : first;
+		bitmap_zero(used, TTP_PORTS_PER_CHAIN);
+		sk_for_each(sk2, ttp_bind_chain(t, port))
+			if (ttp_clash(sk, sk2))
+				__set_bit(inet_sk(sk2)->inet_num / TTP_PORT_HASH_SIZE, used);
+		p = port;
+		do {
+			if (!test_bit(p / TTP_PORT_HASH_SIZE, used))
+				return p;
+			p += TTP_PORT_HASH_SIZE;
+			if (p > high)
+				p = first;
+		} while (p != port);
 	}
 	return 0;
 }

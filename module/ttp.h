@@ -8,10 +8,12 @@
  *    lock    spinlock, taken with BHs off. Guards insertion into and removal
  *            from the bind chains, and the choice of a free port: a socket's
  *            inet_num, inet_sport and chain membership change only under it.
- *    bind[]  RCU-protected hlists of sockets by local port. The receive path
- *            (softirq) walks them under rcu_read_lock() and takes a reference
- *            with refcount_inc_not_zero(); sockets are freed after a grace
- *            period (SOCK_RCU_FREE), so a walker never touches freed memory.
+ *    bind[]  RCU-protected hlists of sockets by local port (chain: port
+ *            modulo TTP_PORT_HASH_SIZE). The receive path (softirq) walks
+ *            them under rcu_read_lock() and takes a reference with
+ *            refcount_inc_not_zero(); /proc/net/ttp walks them under
+ *            rcu_read_lock() too. Sockets are freed after a grace period
+ *            (SOCK_RCU_FREE), so a walker never touches freed memory.
  *
  *  - struct sock of a TTP socket
  *    The socket lock (lock_sock) serialises bind, connect, disconnect,
@@ -40,7 +42,7 @@
 #include <linux/ttp.h>
 #include "compat.h"
 
-#define TTP_PORT_HASH_BITS	8
+#define TTP_PORT_HASH_BITS	10
 #define TTP_PORT_HASH_SIZE	BIT(TTP_PORT_HASH_BITS)
 #define TTP_PORT_MIN_DEFAULT	32768
 #define TTP_PORT_MAX_DEFAULT	60999
