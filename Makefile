@@ -9,6 +9,7 @@
 #   make check           the whole suite on every supported kernel
 #   make check KVER=...  the suite on one kernel
 #   make lint            checkpatch.pl --strict on module/ and uapi/
+#   make unit            unit tests of the stream's pure logic, on the host
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -54,7 +55,24 @@ lint:
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h && echo "lint: checkpatch --strict clean"
 
+# The pure logic of the stream (module/seq.h, and the sources in UNIT_LOGIC: no
+# kernel calls) compiled for the host with selftests/unit/shim standing in for
+# the kernel headers it includes, and run: TAP output, seconds, no VM or kernel
+# tree.
+UNIT_LOGIC :=
+UNIT_SRC := $(UNIT_LOGIC) $(wildcard selftests/unit/*.c)
+UNIT_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter -Werror \
+	-I$(CURDIR)/selftests/unit/shim
+UNIT_SAN = $(shell echo 'int main(void) { return 0; }' | \
+	$(CC) -x c -fsanitize=address,undefined -o /dev/null - 2>/dev/null && \
+	echo -fsanitize=address,undefined -fno-sanitize-recover=all)
+
+unit:
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -O1 $(UNIT_SAN) -o $(BUILD)/unit/unit $(UNIT_SRC)
+	$(BUILD)/unit/unit
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run check lint clean
+.PHONY: all module userspace selftests deps run check lint unit clean
