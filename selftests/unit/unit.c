@@ -32,6 +32,7 @@ static const struct {
 	const unsigned int	*n;
 } suites[] = {
 	{ seq_tests, &seq_ntests },
+	{ rto_tests, &rto_ntests },
 };
 
 int main(void)
