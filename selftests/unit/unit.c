@@ -33,6 +33,7 @@ static const struct {
 } suites[] = {
 	{ seq_tests, &seq_ntests },
 	{ rto_tests, &rto_ntests },
+	{ cong_tests, &cong_ntests },
 };
 
 int main(void)
