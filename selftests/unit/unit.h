@@ -16,8 +16,9 @@ struct unit_test {
 
 #define UNIT_TEST(f)	{ #f, f }
 
-extern const struct unit_test seq_tests[], rto_tests[], cong_tests[];
-extern const unsigned int seq_ntests, rto_ntests, cong_ntests;
+extern const struct unit_test seq_tests[], rto_tests[], cong_tests[],
+	ofo_tests[];
+extern const unsigned int seq_ntests, rto_ntests, cong_ntests, ofo_ntests;
 
 void unit_check(bool ok, const char *file, int line, const char *expr,
 		bool values, unsigned long long got, unsigned long long want);
