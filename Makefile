@@ -10,6 +10,7 @@
 #   make check KVER=...  the suite on one kernel
 #   make lint            checkpatch.pl --strict on module/ and uapi/
 #   make unit            unit tests of the stream's pure logic, on the host
+#   make unit-coverage   the same with gcov: branch coverage of that logic
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -72,7 +73,19 @@ unit:
 	$(CC) $(UNIT_CFLAGS) -O1 $(UNIT_SAN) -o $(BUILD)/unit/unit $(UNIT_SRC)
 	$(BUILD)/unit/unit
 
+unit-coverage:
+	@rm -rf $(BUILD)/unit-cov && mkdir -p $(BUILD)/unit-cov && \
+	cd $(BUILD)/unit-cov && \
+	for f in $(addprefix $(CURDIR)/,$(UNIT_SRC)); do \
+		$(CC) $(UNIT_CFLAGS) -O0 --coverage -c $$f \
+			-o $$(basename $$f .c).o || exit 1; done && \
+	$(CC) --coverage -o unit *.o && ./unit >/dev/null && \
+	gcov -b -o . $(addprefix $(CURDIR)/,$(UNIT_LOGIC)) | \
+		grep -A3 "^File '.*module/[a-z]*\.c'" && \
+	gcov -b -o . seq_test.o | grep -A3 "^File '.*module/seq.h'"
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run check lint unit clean
+.PHONY: all module userspace selftests deps run check lint unit unit-coverage \
+	clean
