@@ -81,6 +81,14 @@ static void cong_slow_start_to_ssthresh(void)
 	ttp_cong_ack(&c, 1001, 1000, 0, 0);
 	CHECK_EQ(c.cwnd, 12000);
 	CHECK_EQ(c.bytes_acked, 500);
+
+	/* a stretch ACK of 3000 from 11000: 1000 to ssthresh, 2000 to CA */
+	newreno(&c, 0);
+	c.ssthresh = 12000;
+	c.cwnd = 11000;
+	ttp_cong_ack(&c, 3001, 3000, 0, 0);
+	CHECK_EQ(c.cwnd, 12000);
+	CHECK_EQ(c.bytes_acked, 2000);
 }
 
 /*
@@ -225,6 +233,17 @@ static void cong_recover_guard(void)
 	CHECK_EQ(c.cwnd, 2000);
 	CHECK_EQ(c.dupacks, 3);
 
+	/* ack == recover is not "more than recover"; recover + 1 is */
+	ttp_cong_ack(&c, 20000, 18999, 1, 0);
+	ttp_cong_dupack(&c, 20000, 20001, 1);
+	ttp_cong_dupack(&c, 20000, 20001, 1);
+	CHECK_EQ(ttp_cong_dupack(&c, 20000, 20001, 1), TTP_CONG_NONE);
+	ttp_cong_ack(&c, 20001, 1, 5000, 0);
+	ttp_cong_dupack(&c, 20001, 25001, 5000);
+	ttp_cong_dupack(&c, 20001, 25001, 5000);
+	CHECK_EQ(ttp_cong_dupack(&c, 20001, 25001, 5000),
+		 TTP_CONG_FAST_RETRANSMIT);
+
 	/* the guard is a wrap-around comparison: recover just below 2^32 */
 	newreno(&c, 0xfffffff0);
 	ttp_cong_dupack(&c, 0x10, 0x2711, 10000);
@@ -264,6 +283,13 @@ static void cong_partial_floor(void)
 	ttp_cong_ack(&c, 7301, 900, 12700, 0);
 	CHECK_EQ(c.cwnd, 1000);
 	CHECK(c.in_recovery);
+	/* exactly one SMSS acked: deflate by it and add it back */
+	c.cwnd = 5000;
+	ttp_cong_ack(&c, 8301, 1000, 11700, 0);
+	CHECK_EQ(c.cwnd, 5000);
+	/* ack == recover (all but the last byte) is still partial */
+	CHECK_EQ(ttp_cong_ack(&c, 20000, 11699, 1, 0), TTP_CONG_RETRANSMIT);
+	CHECK(c.in_recovery);
 
 	/* inflation stops at TTP_CWND_MAX */
 	c.cwnd = TTP_CWND_MAX - 10;
@@ -282,10 +308,12 @@ static void cong_rto(void)
 
 	newreno(&c, 0);
 	c.cwnd = 20000;
+	c.bytes_acked = 700;
 	ttp_cong_rto(&c, 20001, 20000);
 	CHECK_EQ(c.ssthresh, 10000);
 	CHECK_EQ(c.cwnd, 1000);
 	CHECK_EQ(c.recover, 20000);
+	CHECK_EQ(c.bytes_acked, 0);
 
 	ttp_cong_rto(&c, 20001, 4000);		/* held: not max(2000, 2000) */
 	CHECK_EQ(c.ssthresh, 10000);

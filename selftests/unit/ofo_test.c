@@ -255,7 +255,17 @@ static void ofo_advance(void)
 	CHECK_EQ(ttp_ofo_pop(&q, 1250), 0);
 	CHECK_EQ(ttp_ofo_bytes(&q), 100);
 
-	/* insert trims too: at rcv_nxt 1350, 50 held remain, + 100 new */
+	/* insert trims too: held [1300,1400), a range [1200,1250) ending
+	 * at rcv_nxt 1250 goes entirely: [1300,1400) and [1500,1510) remain
+	 */
+	INSERT(&q, 1150, 1200, 1250, TTP_OFO_NEW, 50);
+	INSERT(&q, 1250, 1500, 1510, TTP_OFO_NEW, 10);
+	CHECK_EQ(ttp_ofo_ranges(&q), 2);
+	RANGE(&q, 0, 1300, 1400);
+	CHECK_EQ(ttp_ofo_bytes(&q), 110);
+	CHECK_EQ(ttp_ofo_drop_last(&q), 10);
+
+	/* and at rcv_nxt 1350, 50 held remain, + 100 new */
 	INSERT(&q, 1350, 1500, 1600, TTP_OFO_NEW, 100);
 	CHECK_EQ(ttp_ofo_bytes(&q), 150);
 	RANGE(&q, 0, 1350, 1400);
