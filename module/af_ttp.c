@@ -4,8 +4,8 @@
  * family, and the tables that tie TTP into the socket layer and into IPv4.
  *
  * Init registers, in this order, and exit and every failure unwind in the
- * exact reverse: per-namespace state, the proto (socket slab), the socket
- * family, the IP protocol handler. So no packet reaches ttp_rcv() before the
+ * exact reverse: per-namespace state, the protos (the datagram and the
+ * stream socket slabs), the socket family, the IP protocol handler. So no packet reaches ttp_rcv() before the
  * state it uses exists, and none is still in flight when that state goes.
  */
 #include <linux/ip.h>
@@ -14,7 +14,7 @@
 #include <linux/socket.h>
 #include <net/protocol.h>
 
-#include "ttp.h"
+#include "stream.h"
 
 int ttp_family = AF_TTP;
 module_param_named(family, ttp_family, int, 0444);
@@ -34,6 +34,7 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 		      int kern)
 {
 	const struct proto_ops *ops;
+	struct proto *prot;
 	struct sock *sk;
 
 	if (protocol && protocol != ttp_protocol)
@@ -42,19 +43,27 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 	switch (sock->type) {
 	case SOCK_DGRAM:
 		ops = &ttp_dgram_ops;
+		prot = &ttp_proto;
+		break;
+	case SOCK_STREAM:
+		ops = &ttp_stream_ops;
+		prot = &ttp_stream_proto;
 		break;
 	default:
 		return -ESOCKTNOSUPPORT;
 	}
 
-	sk = sk_alloc(net, ttp_family, GFP_KERNEL, &ttp_proto, kern);
+	sk = sk_alloc(net, ttp_family, GFP_KERNEL, prot, kern);
 	if (!sk)
 		return -ENOBUFS;
 
 	sock->state = SS_UNCONNECTED;
 	sock->ops = ops;
 	sock_init_data(sock, sk);
-	ttp_sock_init(sk);
+	if (sock->type == SOCK_STREAM)
+		ttp_stream_init_sock(sk);
+	else
+		ttp_sock_init(sk);
 	return 0;
 }
 
@@ -88,6 +97,9 @@ static int __init ttp_init(void)
 	int err;
 
 	BUILD_BUG_ON(sizeof(struct ttphdr) != TTP_HDR_LEN);
+	BUILD_BUG_ON(sizeof(struct ttp_streamhdr) != TTP_STREAM_HDR_LEN);
+	BUILD_BUG_ON(sizeof(struct ttp_stream_cb) >
+		     sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
 	BUILD_BUG_ON(sizeof(struct sockaddr_ttp) != sizeof(struct sockaddr));
 	BUILD_BUG_ON(sizeof(struct ttp_skb_cb) >
 		     sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
@@ -105,13 +117,17 @@ static int __init ttp_init(void)
 	if (err)
 		goto out_net;
 
+	err = proto_register(&ttp_stream_proto, 1);
+	if (err)
+		goto out_proto;
+
 	ttp_family_ops.family = ttp_family;
 	err = sock_register(&ttp_family_ops);
 	if (err) {
 		if (err == -EEXIST)
 			pr_err("ttp: socket family %d is taken: load with another module parameter family=\n",
 			       ttp_family);
-		goto out_proto;
+		goto out_stream;
 	}
 
 	if (inet_add_protocol(&ttp_ip_protocol, ttp_protocol) < 0) {
@@ -125,6 +141,8 @@ static int __init ttp_init(void)
 
 out_sock:
 	sock_unregister(ttp_family);
+out_stream:
+	proto_unregister(&ttp_stream_proto);
 out_proto:
 	proto_unregister(&ttp_proto);
 out_net:
@@ -136,6 +154,7 @@ static void __exit ttp_exit(void)
 {
 	inet_del_protocol(&ttp_ip_protocol, ttp_protocol);
 	sock_unregister(ttp_family);
+	proto_unregister(&ttp_stream_proto);
 	proto_unregister(&ttp_proto);
 	ttp_net_unregister();
 }

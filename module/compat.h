@@ -41,4 +41,18 @@ ttp_register_net_sysctl(struct net *net, const char *path,
 #define TTP_SOCKADDR	struct sockaddr
 #endif
 
+/* 6.16 renamed from_timer() to timer_container_of(). */
+#ifndef timer_container_of
+#define timer_container_of(var, t, field)	from_timer(var, t, field)
+#endif
+
+/* 6.10 gave accept a struct proto_accept_arg. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define TTP_ACCEPT_ARGS		struct proto_accept_arg *arg
+#define TTP_ACCEPT_FLAGS	(arg->flags)
+#else
+#define TTP_ACCEPT_ARGS		int flags, bool kern
+#define TTP_ACCEPT_FLAGS	(flags)
+#endif
+
 #endif /* _TTP_COMPAT_H */

@@ -8,7 +8,7 @@
 #include <net/icmp.h>
 #include <net/ip.h>
 
-#include "ttp.h"
+#include "stream.h"
 
 /*
  * Every TTP packet arrives here. In the order docs/protocol.md gives, a
@@ -35,6 +35,8 @@ int ttp_rcv(struct sk_buff *skb)
 		goto malformed;
 
 	/* ttp_hdr_check() let through only the types handled here. */
+	if (TTP_HDR_TYPE(ttp_hdr(skb)) == TTP_TYPE_STREAM)
+		return ttp_stream_rcv(net, skb, hlen);
 	return ttp_dgram_rcv(net, skb, hlen);
 
 malformed:
@@ -55,7 +57,25 @@ int ttp_err(struct sk_buff *skb, u32 info)
 	const struct ttphdr *th = (const struct ttphdr *)(skb->data +
 							  (iph->ihl << 2));
 	const struct icmphdr *icmph = icmp_hdr(skb);
+	unsigned int off = iph->ihl << 2;
 	struct sock *sk;
+
+	/*
+	 * Only 8 bytes of TTP are sure to be quoted; the type is the 9th
+	 * (docs/protocol.md 5.7). A stream's error needs the whole stream
+	 * header, to check its sequence number, and is ignored without it; a
+	 * quote too short to show the type is taken as about a datagram.
+	 */
+	if (pskb_may_pull(skb, off + offsetofend(struct ttphdr, ver_type))) {
+		th = (const struct ttphdr *)(skb->data + off);
+		if (TTP_HDR_TYPE(th) == TTP_TYPE_STREAM) {
+			if (pskb_may_pull(skb, off + TTP_STREAM_HDR_LEN))
+				ttp_stream_err(dev_net(skb->dev), skb, info);
+			return 0;
+		}
+	}
+	iph = (const struct iphdr *)skb->data;
+	th = (const struct ttphdr *)(skb->data + off);
 
 	/* The packet went from us (iph->saddr) to the peer (iph->daddr). */
 	sk = ttp_table_lookup(dev_net(skb->dev), SOCK_DGRAM,

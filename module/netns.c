@@ -6,7 +6,7 @@
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 
-#include "ttp.h"
+#include "stream.h"
 
 unsigned int ttp_net_id __read_mostly;
 
@@ -51,6 +51,19 @@ static int ttp_port_range_handler(TTP_CTL_TABLE *table, int write,
 	return 0;
 }
 
+static int ttp_one = 1, ttp_int_max = INT_MAX, ttp_retries_max = 255;
+
+#define TTP_SYSCTL_INT(name, max)					\
+	{								\
+		.procname	= name,					\
+		.maxlen		= sizeof(int),				\
+		.mode		= 0644,					\
+		.proc_handler	= proc_dointvec_minmax,			\
+		.extra1		= &ttp_one,				\
+		.extra2		= max,					\
+	}
+
+/* .data is set per namespace by ttp_sysctl_init(), in this order. */
 static struct ctl_table ttp_sysctl_table[] = {
 	{
 		.procname	= "local_port_range",
@@ -58,6 +71,13 @@ static struct ctl_table ttp_sysctl_table[] = {
 		.mode		= 0644,
 		.proc_handler	= ttp_port_range_handler,
 	},
+	TTP_SYSCTL_INT("syn_retries", &ttp_retries_max),
+	TTP_SYSCTL_INT("retries2", &ttp_retries_max),
+	TTP_SYSCTL_INT("tw_timeout_ms", &ttp_int_max),
+	TTP_SYSCTL_INT("fin_timeout", &ttp_int_max),
+	TTP_SYSCTL_INT("keepalive_time", &ttp_int_max),
+	TTP_SYSCTL_INT("keepalive_intvl", &ttp_int_max),
+	TTP_SYSCTL_INT("keepalive_probes", &ttp_retries_max),
 	{ }	/* the terminator kernels before 6.6 need */
 };
 
@@ -69,6 +89,13 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	if (!table)
 		return -ENOMEM;
 	table[0].data = &tn->port_range;
+	table[1].data = &tn->syn_retries;
+	table[2].data = &tn->retries2;
+	table[3].data = &tn->tw_timeout_ms;
+	table[4].data = &tn->fin_timeout;
+	table[5].data = &tn->keepalive_time;
+	table[6].data = &tn->keepalive_intvl;
+	table[7].data = &tn->keepalive_probes;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);
@@ -94,14 +121,31 @@ static int __net_init ttp_net_init(struct net *net)
 
 	ttp_table_init(&tn->table);
 	tn->port_range = TTP_PORT_MAX_DEFAULT << 16 | TTP_PORT_MIN_DEFAULT;
+	tn->syn_retries = 6;		/* as TCP: about 127 s */
+	tn->retries2 = 15;		/* as TCP */
+	tn->tw_timeout_ms = 1000;
+	tn->fin_timeout = 60;		/* as TCP */
+	tn->keepalive_time = 7200;	/* as TCP */
+	tn->keepalive_intvl = 75;
+	tn->keepalive_probes = 9;
 
-	err = ttp_sysctl_init(net, tn);
+	err = ttp_ctable_init(tn);
 	if (err)
 		return err;
 
+	err = ttp_sysctl_init(net, tn);
+	if (err)
+		goto out_ctable;
+
 	err = ttp_proc_init_net(net);
 	if (err)
-		ttp_sysctl_exit(tn);
+		goto out_sysctl;
+	return 0;
+
+out_sysctl:
+	ttp_sysctl_exit(tn);
+out_ctable:
+	ttp_ctable_exit(tn);
 	return err;
 }
 
@@ -115,6 +159,7 @@ static void __net_exit ttp_net_exit(struct net *net)
 	/* Every socket holds its namespace: none can be left here. */
 	for (i = 0; i < TTP_PORT_HASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_empty(&tn->table.bind[i]));
+	ttp_ctable_exit(tn);
 }
 
 static struct pernet_operations ttp_net_ops = {

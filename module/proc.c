@@ -19,6 +19,19 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_SNDBUFERRORS]	= "SndbufErrors",
 	[TTP_MIB_INCSUMERRORS]	= "InCsumErrors",
 	[TTP_MIB_MALFORMED]	= "Malformed",
+	[TTP_MIB_ACTIVEOPENS]	= "ActiveOpens",
+	[TTP_MIB_PASSIVEOPENS]	= "PassiveOpens",
+	[TTP_MIB_ATTEMPTFAILS]	= "AttemptFails",
+	[TTP_MIB_ESTABRESETS]	= "EstabResets",
+	[TTP_MIB_CURRESTAB]	= "CurrEstab",
+	[TTP_MIB_INSEGS]	= "InSegs",
+	[TTP_MIB_OUTSEGS]	= "OutSegs",
+	[TTP_MIB_RETRANSSEGS]	= "RetransSegs",
+	[TTP_MIB_INRSTS]	= "InRsts",
+	[TTP_MIB_OUTRSTS]	= "OutRsts",
+	[TTP_MIB_OFOQUEUE]	= "OfoQueue",
+	[TTP_MIB_LISTENOVERFLOWS] = "ListenOverflows",
+	[TTP_MIB_LISTENDROPS]	= "ListenDrops",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)
@@ -37,7 +50,8 @@ static int ttp_snmp_show(struct seq_file *seq, void *v)
 }
 
 /*
- * Line 0 is the header, line n the n-th socket of a walk over the chains.
+ * Line 0 is the header, line n the n-th socket of a walk over the chains:
+ * the datagram port table's, then the stream port owners' (ctable.c).
  * The socket list is read under RCU, never under the table lock: a reader,
  * however slow, holds up no bind and no packet. Sockets are freed only after
  * a grace period (SOCK_RCU_FREE), so the walk never touches freed memory;
@@ -75,6 +89,18 @@ static struct sock *ttp_seq_from(struct seq_file *seq, int bucket, int offset)
 				continue;
 			st->bucket = bucket;
 			st->offset = i;	/* the one after this */
+			return sk;
+		}
+	}
+	/* then the stream sockets that hold a port */
+	for (; bucket < 2 * TTP_PORT_HASH_SIZE; bucket++, offset = 0) {
+		i = 0;
+		hlist_for_each_entry_rcu(sk, ttp_ctable_port_chain(seq_file_net(seq),
+				bucket - TTP_PORT_HASH_SIZE), sk_bind_node) {
+			if (i++ < offset)
+				continue;
+			st->bucket = bucket;
+			st->offset = i;
 			return sk;
 		}
 	}

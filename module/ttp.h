@@ -68,14 +68,41 @@ enum ttp_mib_field {
 	TTP_MIB_SNDBUFERRORS,
 	TTP_MIB_INCSUMERRORS,
 	TTP_MIB_MALFORMED,
+	/* the stream's, as TCP's in /proc/net/snmp and netstat */
+	TTP_MIB_ACTIVEOPENS,
+	TTP_MIB_PASSIVEOPENS,
+	TTP_MIB_ATTEMPTFAILS,
+	TTP_MIB_ESTABRESETS,
+	TTP_MIB_CURRESTAB,	/* a gauge: connections in ESTABLISHED now */
+	TTP_MIB_INSEGS,
+	TTP_MIB_OUTSEGS,
+	TTP_MIB_RETRANSSEGS,
+	TTP_MIB_INRSTS,
+	TTP_MIB_OUTRSTS,
+	TTP_MIB_OFOQUEUE,
+	TTP_MIB_LISTENOVERFLOWS,
+	TTP_MIB_LISTENDROPS,
 	TTP_MIB_MAX
 };
 
-/* Everything TTP keeps per network namespace. */
+struct ttp_ctable;
+
+/*
+ * Everything TTP keeps per network namespace. The sysctl values are read
+ * with READ_ONCE (the handlers write them whole).
+ */
 struct ttp_net {
 	struct ttp_table	table;
+	struct ttp_ctable	*ctable;	/* streams: ctable.c */
 	atomic_long_t		mib[TTP_MIB_MAX];
 	u32			port_range;	/* max << 16 | min */
+	int			syn_retries;	/* net.ttp.syn_retries */
+	int			retries2;	/* net.ttp.retries2 */
+	int			tw_timeout_ms;	/* net.ttp.tw_timeout_ms */
+	int			fin_timeout;	/* net.ttp.fin_timeout, s */
+	int			keepalive_time;	/* net.ttp.keepalive_time, s */
+	int			keepalive_intvl; /* net.ttp.keepalive_intvl, s */
+	int			keepalive_probes; /* net.ttp.keepalive_probes */
 	struct ctl_table_header	*sysctl;
 };
 
@@ -109,6 +136,11 @@ static inline struct ttp_net *ttp_pernet(const struct net *net)
 static inline void ttp_inc_stats(const struct net *net, enum ttp_mib_field f)
 {
 	atomic_long_inc(&ttp_pernet(net)->mib[f]);
+}
+
+static inline void ttp_dec_stats(const struct net *net, enum ttp_mib_field f)
+{
+	atomic_long_dec(&ttp_pernet(net)->mib[f]);
 }
 
 void ttp_port_range(const struct net *net, int *low, int *high);
@@ -149,6 +181,9 @@ int ttp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen);
 void ttp_sock_init(struct sock *sk);
 int ttp_release(struct socket *sock);
+
+/* ctable.c */
+struct hlist_head *ttp_ctable_port_chain(struct net *net, int i);
 
 /* dgram.c */
 extern const struct proto_ops ttp_dgram_ops;

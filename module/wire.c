@@ -33,11 +33,15 @@ int ttp_hdr_check(const struct sk_buff *skb)
 
 	if (TTP_HDR_VERSION(th) != TTP_VERSION)
 		return -EINVAL;
-	if (doff < TTP_HDR_LEN || doff > ntohs(th->len))
+	if (doff > ntohs(th->len))
 		return -EINVAL;
-	if (TTP_HDR_TYPE(th) != TTP_TYPE_DGRAM)
-		return -EINVAL;
-	return doff;
+	switch (TTP_HDR_TYPE(th)) {
+	case TTP_TYPE_DGRAM:
+		return doff >= TTP_HDR_LEN ? doff : -EINVAL;
+	case TTP_TYPE_STREAM:
+		return doff >= TTP_STREAM_HDR_LEN ? doff : -EINVAL;
+	}
+	return -EINVAL;
 }
 
 /* Prepend the fixed header to the payload in @skb; checksum left zero. */

@@ -75,4 +75,64 @@ struct ttphdr {
 /* The largest datagram payload one IPv4 packet can carry: 65535 - 20 - 12. */
 #define TTP_MAX_DGRAM		65503
 
+/*
+ * The stream header (Type 2): the common header, then these three words,
+ * then options up to doff * 4 bytes (docs/protocol.md, section 5).
+ *
+ *   seq    sequence number of the first payload byte (of a SYN: the ISN)
+ *   ack    next sequence number expected, valid with TTP_ACK
+ *   wnd    bytes the sender accepts beyond ack (unscaled)
+ */
+struct ttp_streamhdr {
+	struct ttphdr	th;
+	__be32		seq;
+	__be32		ack;
+	__be32		wnd;
+};
+
+#define TTP_STREAM_HDR_LEN	24	/* sizeof(struct ttp_streamhdr) */
+
+/* Stream flags, in the common header's flags field (host order values). */
+#define TTP_SYN			0x0001
+#define TTP_ACK			0x0002
+#define TTP_FIN			0x0004
+#define TTP_RST			0x0008
+
+/* Stream options: kind, length (including kind and length), value. */
+#define TTP_OPT_EOL		0
+#define TTP_OPT_NOP		1
+#define TTP_OPT_MSS		2	/* length 4: 16-bit MSS, SYN only */
+#define TTP_OPT_SACK_PERM	4	/* length 2, SYN only (reserved) */
+#define TTP_OPT_SACK		5	/* length 2 + 8n (reserved) */
+#define TTP_OPT_MSS_LEN		4
+
+/* More SOL_TTP options (int unless said otherwise), for streams. */
+#define TTP_NODELAY		2	/* send at once: no Nagle, as TCP_NODELAY */
+#define TTP_INFO		3	/* struct ttp_info, read-only */
+#define TTP_KEEPIDLE		4	/* seconds idle before keepalive probes */
+#define TTP_KEEPINTVL		5	/* seconds between probes */
+#define TTP_KEEPCNT		6	/* unanswered probes before the abort */
+
+/* getsockopt(SOL_TTP, TTP_INFO): a stream connection's state and figures. */
+struct ttp_info {
+	__u8	ttpi_state;		/* TCP_ESTABLISHED etc. (TCP's values) */
+	__u8	ttpi_pad[3];
+	__u32	ttpi_rtt;		/* smoothed RTT, us */
+	__u32	ttpi_rttvar;		/* RTT variance, us */
+	__u32	ttpi_rto;		/* retransmission timeout, us */
+	__u32	ttpi_snd_cwnd;		/* congestion window, bytes */
+	__u32	ttpi_snd_ssthresh;	/* slow-start threshold, bytes */
+	__u32	ttpi_snd_wnd;		/* the peer's advertised window, bytes */
+	__u32	ttpi_snd_mss;		/* largest segment payload sent */
+	__u32	ttpi_rcv_wnd;		/* window advertised to the peer, bytes */
+	__u32	ttpi_retransmits;	/* timeouts since the last progress */
+	__u64	ttpi_bytes_sent;	/* payload bytes sent, retransmissions too */
+	__u64	ttpi_bytes_retrans;	/* payload bytes retransmitted */
+	__u64	ttpi_bytes_acked;	/* payload bytes the peer acknowledged */
+	__u64	ttpi_bytes_received;	/* payload bytes received in order */
+	__u64	ttpi_segs_out;		/* segments sent */
+	__u64	ttpi_segs_in;		/* segments received */
+	__u64	ttpi_segs_retrans;	/* segments retransmitted */
+};
+
 #endif /* _UAPI_LINUX_TTP_H */

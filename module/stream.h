@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The stream (SOCK_STREAM): its socket, its per-segment control block and
+ * the functions its files share. docs/protocol.md section 5 is the contract.
+ *
+ * Files: stream.c (socket calls and the state changes they make),
+ * stream_in.c (a segment, per state), stream_out.c (building, sending and
+ * resending segments), stream_timer.c (the timers), ctable.c (connection
+ * and listener lookup, local ports), and the pure logic seq.h, rto.c,
+ * cong.c, ofo.c.
+ *
+ * Locking, in one place:
+ *
+ *  - struct ttp_stream_sock (everything below "socket lock")
+ *    Guarded by the socket lock, held either by a process (lock_sock) or by
+ *    softirq or a timer (bh_lock_sock while !sock_owned_by_user). A segment
+ *    that arrives while a process owns the socket goes to the backlog
+ *    (sk_add_backlog) and is processed by ttp_stream_do_rcv() when that
+ *    process calls release_sock(). A timer that finds the socket owned sets
+ *    its bit in @deferred (taking a reference the first time) and
+ *    ttp_stream_release_cb() runs it at release_sock(); the handlers check
+ *    the deadline again, so a deferred run that comes early does nothing.
+ *  - sk_receive_queue: in-order payload, appended and consumed under the
+ *    socket lock (and its own queue lock, which poll and SIOCINQ read under).
+ *  - sk_write_queue: every skb not yet acknowledged, in sequence order; the
+ *    ones from @send_head on have not been sent. Socket lock.
+ *  - accept_lock (listeners): guards syn_q, accept_q, the counts and every
+ *    child's @parent. Taken with BHs off, after any socket lock (a child's
+ *    softirq moves itself to accept_q holding only its own lock). A child on
+ *    either list holds a reference on its listener; the lists hold the
+ *    child's own first reference until accept() hands it to a file.
+ *  - The connection table (ctable.c): a socket is in it (sk_nulls_node) from
+ *    connect() or its SYN until it reaches TCP_CLOSE, holding a reference.
+ *    Readers walk it under RCU and re-check the 4-tuple after taking their
+ *    reference (hlist_nulls: a socket can move between chains).
+ *  - Counters that the lockless readers of poll(), /proc and TTP_INFO see
+ *    (sk_state, sk_err, snd_una...) are written with WRITE_ONCE where a
+ *    reader does not hold the socket lock.
+ */
+#ifndef _TTP_STREAM_H
+#define _TTP_STREAM_H
+
+#include <linux/rbtree.h>
+#include <linux/timer.h>
+#include <net/tcp_states.h>
+
+#include "ttp.h"
+#include "seq.h"
+#include "rto.h"
+#include "cong.h"
+#include "ofo.h"
+
+/* The MSS a sender assumes when the peer's SYN announced none. */
+#define TTP_MSS_DEFAULT		536
+/* IPv4 header plus stream header: MTU - this = the largest payload. */
+#define TTP_STREAM_OVERHEAD	(20 + TTP_STREAM_HDR_LEN)
+/* Delayed ACKs wait at most this long (RFC 9293 3.8.6.3: < 0.5 s). */
+#define TTP_DELACK_MAX		(HZ / 25)
+/* Keepalive defaults, as TCP's (seconds). */
+#define TTP_KEEPIDLE_DEFAULT	7200
+#define TTP_KEEPINTVL_DEFAULT	75
+#define TTP_KEEPCNT_DEFAULT	9
+
+/* What the retransmission timer is armed for. */
+enum ttp_rtx_kind {
+	TTP_RTX_NONE,
+	TTP_RTX_RETRANSMIT,	/* SYN, data or FIN unacknowledged */
+	TTP_RTX_PERSIST,	/* peer window zero, data waiting */
+	TTP_RTX_TIME_WAIT,	/* the end of TIME_WAIT */
+};
+
+/* Bits of ttp_stream_sock.deferred: what a timer left for release_cb. */
+enum ttp_deferred_bit {
+	TTP_RTX_DEFERRED,	/* the retransmission timer found the socket owned */
+	TTP_DELACK_DEFERRED,	/* the delayed-ACK timer found the socket owned */
+	TTP_KEEPALIVE_DEFERRED,	/* the keepalive timer found the socket owned */
+	TTP_MTU_DEFERRED,	/* an ICMP "fragmentation needed" found it owned */
+};
+
+struct ttp_stream_sock {
+	struct ttp_sock		ts;		/* first: inet_sock inside */
+
+	/* --- socket lock --- */
+	/* send sequence space (RFC 9293 3.3.1) */
+	u32			iss;		/* initial send sequence number */
+	u32			snd_una;	/* oldest unacknowledged */
+	u32			snd_nxt;	/* next to send */
+	u32			snd_max;	/* highest snd_nxt so far */
+	u32			write_seq;	/* end of the data queued by the user */
+	u32			snd_wnd;	/* peer's window */
+	u32			snd_wl1;	/* seq of the last window update */
+	u32			snd_wl2;	/* ack of the last window update */
+	u32			mss;		/* payload bytes per segment we send */
+	u32			peer_mss;	/* what the peer's SYN announced */
+	struct sk_buff		*send_head;	/* first unsent skb in the write queue */
+
+	/* receive sequence space */
+	u32			irs;		/* initial receive sequence number */
+	u32			rcv_nxt;	/* next expected */
+	u32			rcv_wnd;	/* window last advertised */
+	u32			rcv_wup;	/* rcv_nxt when rcv_wnd was advertised */
+	u32			copied_seq;	/* next byte recvmsg() gives the user */
+	struct rb_root		ofo_root;	/* out-of-order skbs by seq */
+	struct ttp_ofo		ofo;		/* their ranges */
+
+	struct ttp_rto		rto;
+	struct ttp_cong		cong;
+
+	/* RTT measurement: one segment timed at a time (Karn: never a resent one) */
+	u32			rtt_seq;	/* ack that completes the sample */
+	u64			rtt_start_us;	/* 0: nothing timed */
+
+	/* timers */
+	struct timer_list	rtx_timer;	/* retransmit, persist or TIME_WAIT */
+	unsigned long		rtx_deadline;	/* jiffies */
+	u8			rtx_kind;	/* enum ttp_rtx_kind */
+	u8			retries;	/* expiries without progress */
+	u8			probes;		/* keepalive probes unanswered */
+	struct timer_list	delack_timer;
+	unsigned long		delack_deadline;
+	unsigned long		deferred;	/* enum ttp_deferred_bit, atomic */
+	unsigned long		last_rcv;	/* jiffies of the last segment in */
+
+	/* ACK decisions */
+	u16			quick_acks;	/* segments to ACK at once */
+	u16			unacked_full;	/* full segments in since our ACK */
+	u8			ack_pending:1,	/* an ACK is owed */
+				nodelay:1,	/* TTP_NODELAY */
+				fin_sent:1,	/* our FIN is in the sequence space */
+				ofo_fin:1,	/* the FIN came in order from ofo_root */
+				syn_lost:1;	/* a SYN timed out */
+
+	/* options */
+	int			keepidle;	/* seconds */
+	int			keepintvl;
+	int			keepcnt;
+
+	/* listener side (accept_lock) */
+	spinlock_t		accept_lock;
+	struct list_head	syn_q;		/* children in SYN_RECV */
+	struct list_head	accept_q;	/* children ready for accept() */
+	struct list_head	child_node;	/* a child's place on those lists */
+	struct sock		*parent;	/* a child's listener, until accepted */
+
+	/* TTP_INFO figures (socket lock) */
+	u64			bytes_sent;
+	u64			bytes_retrans;
+	u64			bytes_acked;
+	u64			bytes_received;
+	u64			segs_out;
+	u64			segs_in;
+	u64			segs_retrans;
+};
+
+static inline struct ttp_stream_sock *ttp_ssk(const struct sock *sk)
+{
+	return (struct ttp_stream_sock *)sk;
+}
+
+/*
+ * Per-segment state in skb->cb. Received segments: filled by
+ * ttp_stream_rcv() once the header is checked. Queued for sending: seq and
+ * end_seq from the writer, the rest by the sender.
+ */
+struct ttp_stream_cb {
+	u32	seq;		/* first sequence number */
+	u32	end_seq;	/* seq + SYN + payload + FIN */
+	u32	ack;		/* received: acknowledgment number */
+	u32	wnd;		/* received: window */
+	u16	flags;		/* TTP_SYN, TTP_ACK, TTP_FIN, TTP_RST */
+	u16	mss;		/* received SYN: the MSS option, 0 if none */
+	u8	resent;		/* sent: retransmitted at least once */
+	u64	sent_us;	/* sent: when last sent */
+};
+
+#define TTP_STREAM_CB(skb)	((struct ttp_stream_cb *)&((skb)->cb[0]))
+
+static inline u32 ttp_seg_len(const struct sk_buff *skb)
+{
+	return TTP_STREAM_CB(skb)->end_seq - TTP_STREAM_CB(skb)->seq;
+}
+
+static inline u64 ttp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* Bytes sent and not yet acknowledged. */
+static inline u32 ttp_in_flight(const struct ttp_stream_sock *tsk)
+{
+	return tsk->snd_nxt - tsk->snd_una;
+}
+
+/* ctable.c: connections by 4-tuple, listeners by port, local ports */
+int ttp_ctable_init(struct ttp_net *tn);
+void ttp_ctable_exit(struct ttp_net *tn);
+struct sock *ttp_ctable_lookup(struct net *net, __be32 saddr, __be16 sport,
+			       __be32 daddr, __be16 dport, int dif);
+struct sock *ttp_listener_lookup(struct net *net, __be32 daddr, __be16 dport,
+				 int dif);
+void ttp_ctable_hash(struct sock *sk);
+void ttp_ctable_unhash(struct sock *sk);
+int ttp_stream_get_port(struct sock *sk, u16 port);
+int ttp_stream_connect_port(struct sock *sk);
+int ttp_stream_inherit_port(struct sock *child, struct sock *parent);
+void ttp_stream_put_port(struct sock *sk);
+int ttp_listener_hash(struct sock *sk);
+void ttp_listener_unhash(struct sock *sk);
+
+/* stream.c */
+extern const struct proto_ops ttp_stream_ops;
+extern struct proto ttp_stream_proto;
+void ttp_stream_set_state(struct sock *sk, int state);
+void ttp_stream_done(struct sock *sk);
+void ttp_stream_reset(struct sock *sk, int err);
+void ttp_stream_child_ready(struct sock *child);
+int ttp_stream_init_sock(struct sock *sk);
+
+/* stream_in.c */
+int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen);
+int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb);
+void ttp_stream_err(struct net *net, struct sk_buff *skb, u32 info);
+
+/* stream_out.c */
+u32 ttp_stream_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+int ttp_stream_send_syn(struct sock *sk);
+void ttp_stream_send_ack(struct sock *sk);
+void ttp_stream_send_ack_seq(struct sock *sk, u32 seq);
+void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp);
+void ttp_stream_send_reset(struct net *net, struct sk_buff *skb);
+void ttp_stream_push(struct sock *sk, bool force);
+void ttp_stream_send_fin(struct sock *sk);
+int ttp_stream_retransmit(struct sock *sk);
+void ttp_stream_send_probe(struct sock *sk);
+u32 ttp_stream_rcv_window(struct sock *sk);
+void ttp_stream_mtu_reduced(struct sock *sk);
+struct dst_entry *ttp_stream_route(struct sock *sk);
+void ttp_stream_clean_rtx(struct sock *sk, u32 ack);
+void ttp_stream_purge(struct sock *sk);
+int ttp_stream_set_mss(struct sock *sk);
+
+/* stream_timer.c */
+void ttp_stream_init_timers(struct sock *sk);
+void ttp_stream_clear_timers(struct sock *sk);
+void ttp_stream_arm_rtx(struct sock *sk, enum ttp_rtx_kind kind,
+			unsigned long when);
+void ttp_stream_stop_rtx(struct sock *sk);
+void ttp_stream_schedule_ack(struct sock *sk);
+void ttp_stream_stop_delack(struct sock *sk);
+void ttp_stream_reset_keepalive(struct sock *sk);
+void ttp_stream_time_wait(struct sock *sk);
+void ttp_stream_release_cb(struct sock *sk);
+
+#endif /* _TTP_STREAM_H */

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream's way in: find the connection a segment belongs to, then
+ * process it in the steps of RFC 9293 3.10.7 for the state the connection
+ * is in (LISTEN, SYN_SENT, then every other state), and the ICMP errors
+ * about segments we sent. ttp_stream_do_rcv() and everything it calls run
+ * with the socket lock held (softirq with bh_lock_sock, or release_sock()
+ * draining the backlog).
+ */
+#include <linux/icmp.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "stream.h"
+
+/* Parse the options of a SYN: the MSS. Returns 0 or -EINVAL (malformed). */
+static int ttp_parse_options(struct sk_buff *skb, int hlen)
+{
+	const u8 *p = skb_transport_header(skb) + TTP_STREAM_HDR_LEN;
+	const u8 *end = skb_transport_header(skb) + hlen;
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+
+	cb->mss = 0;
+	while (p < end) {
+		if (*p == TTP_OPT_EOL)
+			break;
+		if (*p == TTP_OPT_NOP) {
+			p++;
+			continue;
+		}
+		if (end - p < 2 || p[1] < 2 || p[1] > end - p)
+			return -EINVAL;
+		if (*p == TTP_OPT_MSS && p[1] == TTP_OPT_MSS_LEN &&
+		    (cb->flags & TTP_SYN))
+			cb->mss = p[2] << 8 | p[3];
+		p += p[1];
+	}
+	return 0;
+}
+
+/*
+ * Softirq: a checked stream segment, its header @hlen bytes long. Find its
+ * connection (else a listener, else answer with a reset) and process it, or
+ * queue it to the backlog while a process owns the socket. Consumes @skb.
+ */
+int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
+{
+	const struct ttp_streamhdr *sh = (void *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	struct sock *sk;
+	int ret = 0;
+
+	cb->seq = ntohl(sh->seq);
+	cb->ack = ntohl(sh->ack);
+	cb->wnd = ntohl(sh->wnd);
+	cb->flags = ntohs(sh->th.flags);
+	cb->resent = 0;
+	if (hlen < TTP_STREAM_HDR_LEN || ttp_parse_options(skb, hlen)) {
+		ttp_inc_stats(net, TTP_MIB_MALFORMED);
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		goto drop;
+	}
+	cb->end_seq = cb->seq + skb->len - hlen + !!(cb->flags & TTP_SYN) +
+		      !!(cb->flags & TTP_FIN);
+	ttp_inc_stats(net, TTP_MIB_INSEGS);
+
+	sk = ttp_ctable_lookup(net, iph->saddr, sh->th.source, iph->daddr,
+			       sh->th.dest, inet_iif(skb));
+	if (!sk)
+		sk = ttp_listener_lookup(net, iph->daddr, sh->th.dest,
+					 inet_iif(skb));
+	if (!sk) {
+		ttp_stream_send_reset(net, skb);
+		goto drop;
+	}
+	__skb_pull(skb, hlen);
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		ret = ttp_stream_do_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		atomic_inc(&sk->sk_drops);
+		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
+		sock_put(sk);
+		goto drop;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return ret;
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ---- LISTEN -------------------------------------------------------- */
+
+/* Is the listener's queue full? As TCP: more than backlog waiting. */
+static bool ttp_listen_full(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_ack_backlog) > READ_ONCE(sk->sk_max_ack_backlog);
+}
+
+/* A new connection for the SYN in @skb: a child socket in SYN_RECV. */
+static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct ttphdr *th = ttp_hdr(skb);
+	struct ttp_stream_sock *ctsk, *ltsk = ttp_ssk(sk);
+	struct sock *child;
+
+	child = sk_alloc(sock_net(sk), ttp_family, GFP_ATOMIC, sk->sk_prot, 0);
+	if (!child)
+		return NULL;
+	sock_init_data(NULL, child);
+	child->sk_type = SOCK_STREAM;
+	ttp_stream_init_sock(child);
+	ctsk = ttp_ssk(child);
+
+	/* what the listener's options were, the child's are */
+	child->sk_uid = sk->sk_uid;
+	child->sk_rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	child->sk_sndbuf = READ_ONCE(sk->sk_sndbuf);
+	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDADDR_LOCK;
+	child->sk_bound_dev_if = sk->sk_bound_dev_if;
+	child->sk_mark = sk->sk_mark;
+	child->sk_priority = sk->sk_priority;
+	sock_valbool_flag(child, SOCK_KEEPOPEN, sock_flag(sk, SOCK_KEEPOPEN));
+	ctsk->nodelay = ltsk->nodelay;
+	ctsk->keepidle = ltsk->keepidle;
+	ctsk->keepintvl = ltsk->keepintvl;
+	ctsk->keepcnt = ltsk->keepcnt;
+
+	inet_sk(child)->inet_rcv_saddr = iph->daddr;
+	inet_sk(child)->inet_saddr = iph->daddr;
+	inet_sk(child)->inet_daddr = iph->saddr;
+	inet_sk(child)->inet_dport = th->source;
+	inet_sk(child)->inet_sport = th->dest;
+	if (IS_ERR(ttp_stream_route(child)))
+		goto fail;
+
+	ctsk->irs = TTP_STREAM_CB(skb)->seq;
+	ctsk->rcv_nxt = ctsk->irs + 1;
+	ctsk->copied_seq = ctsk->rcv_nxt;
+	ctsk->rcv_wup = ctsk->rcv_nxt;
+	ctsk->peer_mss = TTP_STREAM_CB(skb)->mss ?: TTP_MSS_DEFAULT;
+	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
+	ctsk->snd_wl1 = ctsk->irs;
+	ctsk->iss = ttp_stream_isn(iph->daddr, iph->saddr, th->dest, th->source);
+	ctsk->snd_wl2 = ctsk->iss;
+	if (ttp_stream_set_mss(child) < 0)
+		goto fail;
+	ttp_stream_set_state(child, TCP_SYN_RECV);
+	if (ttp_stream_inherit_port(child, sk))
+		goto fail;
+	return child;
+fail:
+	child->sk_state = TCP_CLOSE;
+	sk_free(child);
+	return NULL;
+}
+
+static void ttp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u16 flags = TTP_STREAM_CB(skb)->flags;
+	struct sock *child;
+
+	if (flags & TTP_RST)
+		return;
+	if (flags & TTP_ACK) {		/* acknowledging what? */
+		ttp_stream_send_reset(sock_net(sk), skb);
+		return;
+	}
+	if (!(flags & TTP_SYN))
+		return;
+	if (ttp_listen_full(sk)) {
+		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENOVERFLOWS);
+		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+		return;
+	}
+	/* from the backlog this runs in process context: keep softirq out */
+	local_bh_disable();
+	child = ttp_stream_child(sk, skb);
+	if (!child) {
+		local_bh_enable();
+		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+		return;
+	}
+	/* the child is found by its 4-tuple from now on */
+	bh_lock_sock_nested(child);
+	spin_lock(&tsk->accept_lock);
+	sock_hold(sk);
+	ttp_ssk(child)->parent = sk;
+	list_add_tail(&ttp_ssk(child)->child_node, &tsk->syn_q);
+	sk_acceptq_added(sk);
+	spin_unlock(&tsk->accept_lock);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_PASSIVEOPENS);
+	ttp_ssk(child)->last_rcv = jiffies;
+	ttp_stream_send_syn(child);
+	bh_unlock_sock(child);
+	local_bh_enable();
+}
+
+/* ---- SYN_SENT ------------------------------------------------------ */
+
+/* Both ends know each other's sequence numbers: ESTABLISHED. */
+static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+
+	tsk->snd_wnd = cb->wnd;
+	tsk->snd_wl1 = cb->seq;
+	tsk->snd_wl2 = cb->ack;
+	ttp_stream_set_mss(sk);
+	ttp_cong_init(&tsk->cong, &ttp_newreno_ops, tsk->mss, tsk->iss,
+		      tsk->syn_lost);
+	if (tsk->syn_lost)
+		ttp_rto_syn_lost(&tsk->rto);
+	tsk->retries = 0;
+	ttp_stream_set_state(sk, TCP_ESTABLISHED);
+	sock_set_flag(sk, SOCK_DONE);	/* "was connected": EOF, not ENOTCONN */
+	ttp_stream_reset_keepalive(sk);
+	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+}
+
+/* The first part of an ACK: does it acknowledge new data? Takes it in. */
+static void ttp_ack_new(struct sock *sk, u32 ack)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 acked = ack - tsk->snd_una, rtt = 0;
+	enum ttp_cong_action act;
+
+	if (tsk->rtt_start_us && !ttp_seq_before(ack, tsk->rtt_seq)) {
+		rtt = ttp_clock_us() - tsk->rtt_start_us;
+		ttp_rto_sample(&tsk->rto, rtt ?: 1, false);
+		tsk->rtt_start_us = 0;
+	}
+	WRITE_ONCE(tsk->snd_una, ack);
+	if (ttp_seq_before(tsk->snd_nxt, ack))
+		tsk->snd_nxt = ack;	/* acked what a go-back resent */
+	ttp_stream_clean_rtx(sk, ack);
+	tsk->retries = 0;
+	if (sk->sk_state != TCP_SYN_SENT && sk->sk_state != TCP_SYN_RECV) {
+		act = ttp_cong_ack(&tsk->cong, ack, acked, ttp_in_flight(tsk),
+				   rtt);
+		if (act != TTP_CONG_NONE)
+			ttp_stream_retransmit(sk);
+	}
+	/* RFC 6298 5.2, 5.3: all acked, stop; else restart the timer */
+	if (tsk->snd_una == tsk->snd_max)
+		ttp_stream_stop_rtx(sk);
+	else
+		ttp_stream_arm_rtx(sk, TTP_RTX_RETRANSMIT,
+				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
+	if (sk->sk_socket && sk_stream_memory_free(sk))
+		sk->sk_write_space(sk);
+}
+
+static void ttp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	bool ack_ok = false;
+
+	if (cb->flags & TTP_ACK) {
+		/* RFC 9293 3.10.7.3: acceptable when iss < ack <= snd_nxt */
+		if (!ttp_seq_after(cb->ack, tsk->iss) ||
+		    ttp_seq_after(cb->ack, tsk->snd_max)) {
+			if (!(cb->flags & TTP_RST))
+				ttp_stream_send_reset(sock_net(sk), skb);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (cb->flags & TTP_RST) {
+		if (ack_ok) {
+			ttp_inc_stats(sock_net(sk), TTP_MIB_INRSTS);
+			ttp_stream_reset(sk, ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(cb->flags & TTP_SYN))
+		return;
+	tsk->irs = cb->seq;
+	tsk->rcv_nxt = cb->seq + 1;
+	tsk->copied_seq = tsk->rcv_nxt;
+	tsk->rcv_wup = tsk->rcv_nxt;
+	tsk->peer_mss = cb->mss ?: TTP_MSS_DEFAULT;
+	if (!ack_ok) {
+		/* simultaneous open: our SYN goes again, now with an ACK */
+		ttp_stream_set_state(sk, TCP_SYN_RECV);
+		ttp_stream_retransmit(sk);
+		return;
+	}
+	ttp_ack_new(sk, cb->ack);
+	ttp_stream_established(sk, skb);
+	/* data queued meanwhile carries the ACK; else an ACK of its own */
+	ttp_stream_push(sk, true);
+	if (tsk->snd_nxt == tsk->snd_una)
+		ttp_stream_send_ack(sk);
+}
+
+/* ---- the synchronized states ------------------------------------- */
+
+/*
+ * RFC 9293 3.10.7.4, first: is any of the segment inside the receive
+ * window (or, empty, at its edge)?
+ */
+static bool ttp_seq_acceptable(const struct ttp_stream_sock *tsk,
+			       const struct ttp_stream_cb *cb)
+{
+	u32 wnd = tsk->rcv_wup + tsk->rcv_wnd - tsk->rcv_nxt;
+	u32 len = cb->end_seq - cb->seq;
+
+	if (ttp_seq_after(tsk->rcv_nxt, tsk->rcv_wup + tsk->rcv_wnd))
+		wnd = 0;
+	if (!len)
+		return wnd ? ttp_seq_between(cb->seq, tsk->rcv_nxt,
+					     tsk->rcv_nxt + wnd - 1) :
+			     cb->seq == tsk->rcv_nxt;
+	if (!wnd)
+		return false;
+	return ttp_seq_between(cb->seq, tsk->rcv_nxt, tsk->rcv_nxt + wnd - 1) ||
+	       ttp_seq_between(cb->end_seq - 1, tsk->rcv_nxt,
+			       tsk->rcv_nxt + wnd - 1);
+}
+
+/* RFC 5961 3.2 / 4.2: a reset or SYN that is not exactly right draws an ACK. */
+static void ttp_challenge_ack(struct sock *sk)
+{
+	ttp_stream_send_ack(sk);
+}
+
+/* Our FIN is acknowledged: the state it moves us to. */
+static void ttp_fin_acked(struct sock *sk)
+{
+	struct ttp_net *tn = ttp_pernet(sock_net(sk));
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		ttp_stream_set_state(sk, TCP_FIN_WAIT2);
+		sk->sk_state_change(sk);
+		/* an orphan waits for the peer's FIN only so long */
+		if (sock_flag(sk, SOCK_DEAD))
+			ttp_stream_arm_rtx(sk, TTP_RTX_TIME_WAIT,
+					   READ_ONCE(tn->fin_timeout) * HZ);
+		break;
+	case TCP_CLOSING:
+		ttp_stream_time_wait(sk);
+		break;
+	case TCP_LAST_ACK:
+		ttp_stream_done(sk);
+		break;
+	}
+}
+
+/*
+ * RFC 9293 3.10.7.4, fifth: the ACK field. Returns false when the segment
+ * is to be dropped (an ACK of something not yet sent).
+ */
+static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	u32 old_wnd = tsk->snd_wnd;
+	enum ttp_cong_action act;
+
+	if (ttp_seq_after(cb->ack, tsk->snd_max)) {
+		ttp_stream_send_ack(sk);
+		return false;
+	}
+	/* window update: from a newer segment, or a newer ACK of the same */
+	if (ttp_seq_before(tsk->snd_wl1, cb->seq) ||
+	    (tsk->snd_wl1 == cb->seq && !ttp_seq_before(cb->ack, tsk->snd_wl2))) {
+		tsk->snd_wnd = cb->wnd;
+		tsk->snd_wl1 = cb->seq;
+		tsk->snd_wl2 = cb->ack;
+	}
+	if (ttp_seq_after(cb->ack, tsk->snd_una)) {
+		ttp_ack_new(sk, cb->ack);
+		if (tsk->fin_sent && tsk->snd_una == tsk->write_seq)
+			ttp_fin_acked(sk);
+	} else if (cb->ack == tsk->snd_una && cb->seq == cb->end_seq &&
+		   tsk->snd_wnd == old_wnd && ttp_in_flight(tsk)) {
+		/* RFC 5681 2: a duplicate ACK */
+		act = ttp_cong_dupack(&tsk->cong, cb->ack, tsk->snd_max,
+				      ttp_in_flight(tsk));
+		if (act == TTP_CONG_FAST_RETRANSMIT)
+			ttp_stream_retransmit(sk);
+	}
+	return true;
+}
+
+/*
+ * Move what is now in order from the out-of-order tree to the socket. A
+ * FIN that comes in order this way is left for ttp_stream_data() (ofo_fin).
+ */
+static void ttp_ofo_drain(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+	struct rb_node *n;
+	u32 seq, end;
+	bool fin;
+
+	if (!ttp_ofo_pop(&tsk->ofo, tsk->rcv_nxt))
+		return;
+	while ((n = rb_first(&tsk->ofo_root))) {
+		skb = rb_entry(n, struct sk_buff, rbnode);
+		seq = TTP_STREAM_CB(skb)->seq;
+		end = seq + skb->len;
+		fin = TTP_STREAM_CB(skb)->flags & TTP_FIN;
+		if (ttp_seq_after(seq, tsk->rcv_nxt))
+			break;
+		rb_erase(n, &tsk->ofo_root);
+		if (ttp_seq_before(end, tsk->rcv_nxt) ||
+		    (end == tsk->rcv_nxt && !fin)) {
+			kfree_skb(skb);		/* all of it came another way */
+			continue;
+		}
+		if (ttp_seq_before(seq, tsk->rcv_nxt))
+			pskb_pull(skb, tsk->rcv_nxt - seq);
+		TTP_STREAM_CB(skb)->seq = tsk->rcv_nxt;
+		tsk->rcv_nxt += skb->len;
+		tsk->bytes_received += skb->len;
+		if (skb->len)
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		else
+			kfree_skb(skb);
+		if (fin) {
+			tsk->ofo_fin = 1;
+			break;
+		}
+	}
+}
+
+/* Keep an early segment until the gap before it fills. */
+static void ttp_ofo_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 seq = TTP_STREAM_CB(skb)->seq, added;
+	struct rb_node **p = &tsk->ofo_root.rb_node, *parent = NULL;
+	struct sk_buff *s;
+
+	switch (ttp_ofo_insert(&tsk->ofo, tsk->rcv_nxt, seq, seq + skb->len,
+			       &added)) {
+	case TTP_OFO_NEW:
+		break;
+	case TTP_OFO_FULL:
+		atomic_inc(&sk->sk_drops);
+		ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+		kfree_skb(skb);
+		return;
+	default:	/* all of it is here already */
+		kfree_skb(skb);
+		return;
+	}
+	while (*p) {
+		parent = *p;
+		s = rb_entry(parent, struct sk_buff, rbnode);
+		p = ttp_seq_before(seq, TTP_STREAM_CB(s)->seq) ?
+		    &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &tsk->ofo_root);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_OFOQUEUE);
+}
+
+/*
+ * RFC 9293 3.10.7.4, seventh and eighth: the payload and the FIN. @skb
+ * holds the payload only. Consumes it.
+ */
+static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	bool fin = cb->flags & TTP_FIN, gap = !RB_EMPTY_ROOT(&tsk->ofo_root);
+	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd;
+
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+				     TCPF_FIN_WAIT2)) ||
+	    (!skb->len && !fin)) {
+		kfree_skb(skb);
+		return;
+	}
+	/* a closed reader gets no more data: the peer is told (RFC 9293 3.10.7.4) */
+	if (skb->len && sock_flag(sk, SOCK_DEAD) &&
+	    ttp_seq_after(cb->seq + skb->len, tsk->rcv_nxt)) {
+		kfree_skb(skb);
+		ttp_stream_send_active_reset(sk, GFP_ATOMIC);
+		ttp_stream_reset(sk, 0);
+		return;
+	}
+	/* a peer that ignores our window does not get our memory */
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    2 * READ_ONCE(sk->sk_rcvbuf)) {
+		atomic_inc(&sk->sk_drops);
+		ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+		kfree_skb(skb);
+		ttp_stream_send_ack(sk);
+		return;
+	}
+	/* what lies beyond the window is cut off, FIN included */
+	if (ttp_seq_after(cb->seq + skb->len, wnd_end) &&
+	    ttp_seq_after(wnd_end, cb->seq)) {
+		pskb_trim(skb, wnd_end - cb->seq);
+		fin = false;
+	}
+	if (ttp_seq_after(cb->seq, tsk->rcv_nxt)) {
+		skb_set_owner_r(skb, sk);
+		ttp_ofo_queue(sk, skb);
+		tsk->quick_acks = 1;	/* a dup ACK at once: fast retransmit */
+		ttp_stream_send_ack(sk);
+		return;
+	}
+	/* in order, maybe overlapping what we had */
+	if (ttp_seq_before(cb->seq, tsk->rcv_nxt))
+		pskb_pull(skb, min_t(u32, tsk->rcv_nxt - cb->seq, skb->len));
+	if (skb->len) {
+		cb->seq = tsk->rcv_nxt;
+		tsk->rcv_nxt += skb->len;
+		tsk->bytes_received += skb->len;
+		if (skb->len >= tsk->mss)
+			tsk->unacked_full++;
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		skb = NULL;
+		if (gap) {
+			ttp_ofo_drain(sk);
+			tsk->quick_acks = 1;	/* a gap filled: say so now */
+		}
+		sk->sk_data_ready(sk);
+	}
+	if (fin || tsk->ofo_fin) {
+		tsk->ofo_fin = 0;
+		tsk->rcv_nxt++;
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+		sock_set_flag(sk, SOCK_DONE);
+		switch (sk->sk_state) {
+		case TCP_ESTABLISHED:
+			ttp_stream_set_state(sk, TCP_CLOSE_WAIT);
+			break;
+		case TCP_FIN_WAIT1:
+			ttp_stream_set_state(sk, TCP_CLOSING);
+			break;
+		case TCP_FIN_WAIT2:
+			ttp_stream_time_wait(sk);
+			break;
+		}
+		tsk->quick_acks = 1;
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+	}
+	kfree_skb(skb);
+	if (tsk->quick_acks || tsk->unacked_full >= 2) {
+		tsk->quick_acks = 0;
+		ttp_stream_send_ack(sk);
+	} else {
+		ttp_stream_schedule_ack(sk);
+	}
+}
+
+/* Every state after SYN_SENT. */
+static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+
+	/* first: the sequence number */
+	if (!ttp_seq_acceptable(tsk, cb)) {
+		if (!(cb->flags & TTP_RST))
+			ttp_stream_send_ack(sk);
+		goto drop;
+	}
+	tsk->last_rcv = jiffies;
+	tsk->probes = 0;
+	/* second: a reset, believed only at exactly rcv_nxt */
+	if (cb->flags & TTP_RST) {
+		if (cb->seq != tsk->rcv_nxt) {
+			ttp_challenge_ack(sk);
+			goto drop;
+		}
+		ttp_inc_stats(sock_net(sk), TTP_MIB_INRSTS);
+		ttp_stream_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ? EPIPE :
+				 sk->sk_state == TCP_TIME_WAIT ? 0 : ECONNRESET);
+		goto drop;
+	}
+	/* fourth: a SYN on a synchronized connection */
+	if (cb->flags & TTP_SYN) {
+		ttp_challenge_ack(sk);
+		goto drop;
+	}
+	/* fifth: the ACK */
+	if (!(cb->flags & TTP_ACK))
+		goto drop;
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!ttp_seq_after(cb->ack, tsk->snd_una) ||
+		    ttp_seq_after(cb->ack, tsk->snd_max)) {
+			ttp_stream_send_reset(sock_net(sk), skb);
+			goto drop;
+		}
+		ttp_ack_new(sk, cb->ack);
+		ttp_stream_established(sk, skb);
+		ttp_stream_child_ready(sk);
+	}
+	if (!ttp_stream_ack(sk, skb) || sk->sk_state == TCP_CLOSE)
+		goto drop;
+	ttp_stream_data(sk, skb);
+	ttp_stream_push(sk, false);
+	return;
+drop:
+	kfree_skb(skb);
+}
+
+/* A segment for @sk, socket lock held (softirq, or release_sock()). */
+int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	tsk->segs_in++;
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		ttp_listen_rcv(sk, skb);
+		break;
+	case TCP_SYN_SENT:
+		ttp_synsent_rcv(sk, skb);
+		break;
+	case TCP_CLOSE:
+		break;
+	default:
+		ttp_stream_sync_rcv(sk, skb);
+		return 0;
+	}
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ---- ICMP ---------------------------------------------------------- */
+
+/*
+ * Softirq: an ICMP error quoting a stream segment we sent (the caller has
+ * checked that the quote holds the whole stream header). Believed only if
+ * the quoted sequence number is in the send window, as TCP does.
+ */
+void ttp_stream_err(struct net *net, struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct ttp_streamhdr *sh = (void *)(skb->data + (iph->ihl << 2));
+	int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code, err;
+	struct ttp_stream_sock *tsk;
+	struct sock *sk;
+	u32 seq;
+
+	sk = ttp_ctable_lookup(net, iph->daddr, sh->th.dest, iph->saddr,
+			       sh->th.source, inet_iif(skb));
+	if (!sk)
+		return;
+	tsk = ttp_ssk(sk);
+	bh_lock_sock(sk);
+	seq = ntohl(sh->seq);
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_TIME_WAIT ||
+	    !ttp_seq_between(seq, tsk->snd_una, tsk->snd_max))
+		goto out;
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH)
+			goto out;
+		if (code == ICMP_FRAG_NEEDED) {
+			ipv4_sk_update_pmtu(skb, sk, info);
+			if (!sock_owned_by_user(sk))
+				ttp_stream_mtu_reduced(sk);
+			else if (!test_and_set_bit(TTP_MTU_DEFERRED,
+						   &tsk->deferred))
+				sock_hold(sk);
+			goto out;
+		}
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default:
+		goto out;
+	}
+	/* during the handshake an error ends the attempt; after it, it is soft */
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV) &&
+	    !sock_owned_by_user(sk) && !tsk->parent) {
+		ttp_stream_reset(sk, err);
+		goto out;
+	}
+	WRITE_ONCE(sk->sk_err_soft, err);
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}

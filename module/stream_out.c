@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream's way out: initial sequence numbers, building a segment's
+ * header, the gates a segment passes before it is sent (send window,
+ * congestion window, Nagle), retransmission, and the control segments (ACK,
+ * RST) that are not queued. Every function here runs with the socket lock
+ * held unless it says otherwise.
+ *
+ * The write queue holds every skb not yet acknowledged, in sequence order:
+ * payload only, in the linear part, no more than mss bytes each; SYN and FIN
+ * ride in the flags of their skb. Sending transmits a clone (or a copy, when
+ * an earlier clone is still in flight and shares its header room) with the
+ * header pushed in front, and keeps the original until it is acknowledged.
+ */
+#include <linux/siphash.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "stream.h"
+
+static siphash_aligned_key_t ttp_isn_key;
+
+/*
+ * RFC 6528: ISN = M + F(4-tuple, secret), M a clock ticking every
+ * 4 microseconds (here 4.096: ns >> 12), F a keyed hash (SipHash) of the
+ * addresses and ports with a key drawn once per boot.
+ */
+u32 ttp_stream_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	u32 f;
+
+	net_get_random_once(&ttp_isn_key, sizeof(ttp_isn_key));
+	f = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			 (__force u32)sport << 16 | (__force u32)dport,
+			 &ttp_isn_key);
+	return f + (u32)(ktime_get_real_ns() >> 12);
+}
+
+/*
+ * The window to advertise now. Received data is charged to the socket by
+ * its truesize, which for small segments is several times the payload, so
+ * half the free receive buffer is offered. The right edge never moves left
+ * (RFC 9293 3.8.6.2.1), and the window opens only by at least an MSS or
+ * half the buffer (receiver-side silly window avoidance, 3.8.6.2.2).
+ */
+u32 ttp_stream_rcv_window(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int space = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
+	u32 edge = tsk->rcv_wup + tsk->rcv_wnd, cur = 0, free;
+
+	if (ttp_seq_after(edge, tsk->rcv_nxt))
+		cur = edge - tsk->rcv_nxt;
+	free = space > 0 ? space / 2 : 0;
+	if (free <= cur || free - cur < min_t(u32, tsk->mss, rcvbuf / 2))
+		return cur;
+	return free;
+}
+
+/* Bytes of options a segment with @flags carries: MSS on SYN. */
+static unsigned int ttp_opt_len(u16 flags)
+{
+	return (flags & TTP_SYN) ? TTP_OPT_MSS_LEN : 0;
+}
+
+/* The MSS we announce: the route's MTU less IPv4 and stream headers. */
+static u16 ttp_adv_mss(struct sock *sk)
+{
+	struct dst_entry *dst = __sk_dst_get(sk);
+	u32 mtu = dst ? dst_mtu(dst) : 576;
+
+	return min_t(u32, mtu - TTP_STREAM_OVERHEAD, 0xffff);
+}
+
+/*
+ * Push the stream header (and options) in front of @skb's payload and fill
+ * it for the state @sk is in; then the checksum.
+ */
+static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
+			     u16 flags)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	unsigned int olen = ttp_opt_len(flags);
+	struct ttp_streamhdr *sh;
+	u8 *opt;
+
+	sh = skb_push(skb, TTP_STREAM_HDR_LEN + olen);
+	skb_reset_transport_header(skb);
+	sh->th.source = inet_sk(sk)->inet_sport;
+	sh->th.dest = sk->sk_dport;
+	sh->th.len = htons(skb->len);
+	sh->th.check = 0;
+	sh->th.ver_type = TTP_VER_TYPE(TTP_VERSION, TTP_TYPE_STREAM);
+	sh->th.doff = (TTP_STREAM_HDR_LEN + olen) / 4;
+	sh->th.flags = htons(flags);
+	sh->seq = htonl(seq);
+	if (flags & TTP_ACK) {
+		tsk->rcv_wnd = ttp_stream_rcv_window(sk);
+		tsk->rcv_wup = tsk->rcv_nxt;
+		sh->ack = htonl(tsk->rcv_nxt);
+		sh->wnd = htonl(tsk->rcv_wnd);
+	} else {
+		sh->ack = 0;
+		sh->wnd = htonl(ttp_stream_rcv_window(sk));
+	}
+	if (olen) {
+		opt = (u8 *)(sh + 1);
+		opt[0] = TTP_OPT_MSS;
+		opt[1] = TTP_OPT_MSS_LEN;
+		opt[2] = ttp_adv_mss(sk) >> 8;
+		opt[3] = ttp_adv_mss(sk) & 0xff;
+	}
+	ttp_set_checksum(skb, sk->sk_rcv_saddr, sk->sk_daddr);
+}
+
+/*
+ * Send what @skb (queued or not) holds: header in front of a clone or copy
+ * when @keep, of @skb itself otherwise. Counts the segment. Returns 0 or a
+ * negative errno (the segment is lost; the timer resends queued ones).
+ */
+static int ttp_stream_transmit(struct sock *sk, struct sk_buff *skb, u16 flags,
+			       bool keep, gfp_t gfp)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 seq = TTP_STREAM_CB(skb)->seq;
+	int err;
+
+	if (keep) {
+		skb = skb_cloned(skb) ? pskb_copy(skb, gfp) : skb_clone(skb, gfp);
+		if (!skb)
+			return -ENOBUFS;
+	}
+	skb_set_owner_w(skb, sk);
+	if (flags & TTP_ACK) {	/* this one carries the ACK that was owed */
+		tsk->ack_pending = 0;
+		tsk->unacked_full = 0;
+		ttp_stream_stop_delack(sk);
+	}
+	ttp_stream_build(sk, skb, seq, flags);
+	tsk->segs_out++;
+	ttp_inc_stats(sock_net(sk), TTP_MIB_OUTSEGS);
+	err = ip_queue_xmit(sk, skb, &inet_sk(sk)->cork.fl);
+	if (err > 0)
+		err = net_xmit_errno(err);
+	return err;
+}
+
+/* The flags of a queued skb as sent in the current state. */
+static u16 ttp_skb_flags(struct sock *sk, const struct sk_buff *skb)
+{
+	u16 flags = TTP_STREAM_CB(skb)->flags;
+
+	/* everything but our very first SYN acknowledges */
+	if (sk->sk_state != TCP_SYN_SENT)
+		flags |= TTP_ACK;
+	return flags;
+}
+
+/* A fresh skb for a control segment (no payload). */
+static struct sk_buff *ttp_ctl_skb(gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + TTP_STREAM_HDR_LEN +
+					TTP_OPT_MSS_LEN, gfp);
+
+	if (skb)
+		skb_reserve(skb, MAX_HEADER + TTP_STREAM_HDR_LEN +
+			    TTP_OPT_MSS_LEN);
+	return skb;
+}
+
+/* Queue an skb at the tail of the write queue, charged to the socket. */
+static void ttp_queue_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!tsk->send_head)
+		tsk->send_head = skb;
+	tsk->write_seq = TTP_STREAM_CB(skb)->end_seq;
+}
+
+/* connect() and the listener's answer: queue and send the SYN (or SYN-ACK). */
+int ttp_stream_send_syn(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+
+	skb = ttp_ctl_skb(sk->sk_allocation);
+	if (!skb)
+		return -ENOBUFS;
+	TTP_STREAM_CB(skb)->seq = tsk->iss;
+	TTP_STREAM_CB(skb)->end_seq = tsk->iss + 1;
+	TTP_STREAM_CB(skb)->flags = TTP_SYN;
+	TTP_STREAM_CB(skb)->resent = 0;
+	tsk->snd_una = tsk->iss;
+	tsk->snd_nxt = tsk->iss;
+	tsk->snd_max = tsk->iss;
+	ttp_queue_tail(sk, skb);
+	ttp_stream_push(sk, true);
+	return 0;
+}
+
+/* An ACK now (not queued, not retransmitted), with sequence number @seq. */
+void ttp_stream_send_ack_seq(struct sock *sk, u32 seq)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	skb = ttp_ctl_skb(GFP_ATOMIC);
+	if (!skb) {
+		/* try again from the delayed-ACK timer */
+		tsk->ack_pending = 1;
+		ttp_stream_schedule_ack(sk);
+		return;
+	}
+	TTP_STREAM_CB(skb)->seq = seq;
+	ttp_stream_transmit(sk, skb, TTP_ACK, false, GFP_ATOMIC);
+}
+
+void ttp_stream_send_ack(struct sock *sk)
+{
+	ttp_stream_send_ack_seq(sk, ttp_ssk(sk)->snd_nxt);
+}
+
+/* Abort: a reset from the connection's own state (close, SO_LINGER 0). */
+void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb = ttp_ctl_skb(gfp);
+
+	if (!skb)
+		return;
+	TTP_STREAM_CB(skb)->seq = tsk->snd_nxt;
+	ttp_stream_transmit(sk, skb, TTP_RST | TTP_ACK, false, gfp);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_OUTRSTS);
+}
+
+/*
+ * A reset in answer to @in, a segment no connection takes (RFC 9293
+ * 3.10.7.1): seq = its ACK when it had one; else seq 0 with an ACK of all
+ * it occupied. Softirq, no socket: routed and sent from here.
+ */
+void ttp_stream_send_reset(struct net *net, struct sk_buff *in)
+{
+	const struct ttp_stream_cb *cb = TTP_STREAM_CB(in);
+	const struct iphdr *iph = ip_hdr(in);
+	struct ttp_streamhdr *sh;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+	struct iphdr *nh;
+	u16 flags = TTP_RST;
+
+	if (cb->flags & TTP_RST)
+		return;		/* never answer a reset */
+	if (skb_rtable(in)->rt_type != RTN_LOCAL)
+		return;		/* nor a broadcast or multicast */
+	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
+				   ttp_hdr(in)->source, ttp_hdr(in)->dest,
+				   ttp_protocol, 0, inet_iif(in));
+	if (IS_ERR(rt))
+		return;
+	skb = alloc_skb(MAX_HEADER + sizeof(*nh) + TTP_STREAM_HDR_LEN, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(*nh) + TTP_STREAM_HDR_LEN);
+	sh = skb_push(skb, TTP_STREAM_HDR_LEN);
+	skb_reset_transport_header(skb);
+	memset(sh, 0, sizeof(*sh));
+	sh->th.source = ttp_hdr(in)->dest;
+	sh->th.dest = ttp_hdr(in)->source;
+	sh->th.len = htons(TTP_STREAM_HDR_LEN);
+	sh->th.ver_type = TTP_VER_TYPE(TTP_VERSION, TTP_TYPE_STREAM);
+	sh->th.doff = TTP_STREAM_HDR_LEN / 4;
+	if (cb->flags & TTP_ACK) {
+		sh->seq = htonl(cb->ack);
+	} else {
+		flags |= TTP_ACK;
+		sh->ack = htonl(cb->end_seq);
+	}
+	sh->th.flags = htons(flags);
+	ttp_set_checksum(skb, fl4.saddr, fl4.daddr);
+
+	nh = skb_push(skb, sizeof(*nh));
+	skb_reset_network_header(skb);
+	nh->version = 4;
+	nh->ihl = sizeof(*nh) / 4;
+	nh->tos = 0;
+	nh->frag_off = htons(IP_DF);
+	nh->ttl = ip4_dst_hoplimit(&rt->dst);
+	nh->protocol = ttp_protocol;
+	nh->saddr = fl4.saddr;
+	nh->daddr = fl4.daddr;
+	nh->tot_len = htons(skb->len);
+	ip_select_ident(net, skb, NULL);
+	skb->protocol = htons(ETH_P_IP);
+	skb_dst_set(skb, &rt->dst);
+	ttp_inc_stats(net, TTP_MIB_OUTSEGS);
+	ttp_inc_stats(net, TTP_MIB_OUTRSTS);
+	ip_local_out(net, NULL, skb);
+}
+
+/*
+ * Nagle (RFC 9293 3.7.4): hold a segment shorter than the MSS while data
+ * is unacknowledged, unless TTP_NODELAY, or it carries FIN, or @force.
+ */
+static bool ttp_nagle_holds(const struct ttp_stream_sock *tsk,
+			    const struct sk_buff *skb, bool force)
+{
+	return !force && !tsk->nodelay && ttp_in_flight(tsk) &&
+	       skb->len < tsk->mss && !(TTP_STREAM_CB(skb)->flags & TTP_FIN);
+}
+
+/* Does the peer's window take all of @skb? */
+static bool ttp_snd_wnd_ok(const struct ttp_stream_sock *tsk,
+			   const struct sk_buff *skb)
+{
+	return !ttp_seq_after(TTP_STREAM_CB(skb)->end_seq,
+			      tsk->snd_una + tsk->snd_wnd) ||
+	       !skb->len;	/* a bare FIN or SYN needs no window */
+}
+
+/* Does the congestion window take @skb on top of what is in flight? */
+static bool ttp_cwnd_ok(const struct ttp_stream_sock *tsk,
+			const struct sk_buff *skb)
+{
+	return ttp_in_flight(tsk) + skb->len <= tsk->cong.cwnd ||
+	       !ttp_in_flight(tsk);
+}
+
+/* Split @skb so that its first @len bytes stay; the rest follows it. */
+static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	u32 rest = skb->len - len;
+	struct sk_buff *nskb;
+
+	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_HDR_LEN + rest, GFP_ATOMIC);
+	if (!nskb)
+		return -ENOBUFS;
+	skb_reserve(nskb, MAX_HEADER + TTP_STREAM_HDR_LEN);
+	skb_copy_bits(skb, len, skb_put(nskb, rest), rest);
+	skb_trim(skb, len);
+	*TTP_STREAM_CB(nskb) = *TTP_STREAM_CB(skb);
+	TTP_STREAM_CB(nskb)->seq = TTP_STREAM_CB(skb)->seq + len;
+	TTP_STREAM_CB(skb)->end_seq = TTP_STREAM_CB(nskb)->seq;
+	TTP_STREAM_CB(skb)->flags &= ~TTP_FIN;
+	/* sent or not, the second part is where the first was: send_head stays */
+	__skb_queue_after(&sk->sk_write_queue, skb, nskb);
+	sk_wmem_queued_add(sk, nskb->truesize);
+	return 0;
+}
+
+/*
+ * Send what the gates let through, from send_head on. @force skips Nagle
+ * (a push at the end of a write, a FIN, a window probe's aftermath).
+ */
+void ttp_stream_push(struct sock *sk, bool force)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+	bool sent = false;
+
+	while ((skb = tsk->send_head)) {
+		if (skb->len > tsk->mss && ttp_stream_split(sk, skb, tsk->mss))
+			break;
+		if (!ttp_snd_wnd_ok(tsk, skb) || !ttp_cwnd_ok(tsk, skb) ||
+		    ttp_nagle_holds(tsk, skb, force))
+			break;
+		if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
+					GFP_ATOMIC))
+			break;
+		TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
+		tsk->bytes_sent += skb->len;
+		tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
+		if (ttp_seq_after(tsk->snd_nxt, tsk->snd_max))
+			tsk->snd_max = tsk->snd_nxt;
+		if (!tsk->rtt_start_us) {
+			tsk->rtt_seq = tsk->snd_nxt;
+			tsk->rtt_start_us = TTP_STREAM_CB(skb)->sent_us;
+		}
+		tsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				 NULL : skb->next;
+		sent = true;
+	}
+	if (sent && tsk->rtx_kind != TTP_RTX_RETRANSMIT)
+		ttp_stream_arm_rtx(sk, TTP_RTX_RETRANSMIT,
+				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
+	/* data waits, nothing in flight, the peer's window is shut: probe */
+	if (tsk->send_head && !ttp_in_flight(tsk) && !tsk->snd_wnd &&
+	    tsk->rtx_kind == TTP_RTX_NONE)
+		ttp_stream_arm_rtx(sk, TTP_RTX_PERSIST,
+				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
+}
+
+/* Queue the FIN after all data: on the last unsent skb, or alone. */
+void ttp_stream_send_fin(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+	if (tsk->fin_sent)
+		return;
+	tsk->fin_sent = 1;
+	if (tail && tsk->send_head &&
+	    !(TTP_STREAM_CB(tail)->flags & (TTP_SYN | TTP_FIN))) {
+		TTP_STREAM_CB(tail)->flags |= TTP_FIN;
+		TTP_STREAM_CB(tail)->end_seq++;
+		tsk->write_seq++;
+	} else {
+		/* process context (shutdown, close): may wait for memory */
+		tail = ttp_ctl_skb(GFP_KERNEL | __GFP_NOFAIL);
+		TTP_STREAM_CB(tail)->seq = tsk->write_seq;
+		TTP_STREAM_CB(tail)->end_seq = tsk->write_seq + 1;
+		TTP_STREAM_CB(tail)->flags = TTP_FIN;
+		TTP_STREAM_CB(tail)->resent = 0;
+		ttp_queue_tail(sk, tail);
+	}
+	ttp_stream_push(sk, true);
+}
+
+/*
+ * Resend the first unacknowledged segment (timeout, fast retransmit).
+ * Returns 0 or a negative errno.
+ */
+int ttp_stream_retransmit(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	int err;
+
+	if (!skb || skb == tsk->send_head)
+		return 0;
+	if (skb->len > tsk->mss) {
+		err = ttp_stream_split(sk, skb, tsk->mss);
+		if (err)
+			return err;
+	}
+	err = ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
+				  GFP_ATOMIC);
+	if (err)
+		return err;
+	TTP_STREAM_CB(skb)->resent = 1;
+	TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
+	tsk->bytes_retrans += skb->len;
+	tsk->segs_retrans++;
+	ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);
+	/* Karn: a sample that a resent segment could complete is void */
+	if (tsk->rtt_start_us && ttp_seq_before(tsk->snd_una, tsk->rtt_seq))
+		tsk->rtt_start_us = 0;
+	return 0;
+}
+
+/* The persist timer: one byte beyond the window (or an empty ACK) as probe. */
+void ttp_stream_send_probe(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb = tsk->send_head;
+
+	if (skb && skb->len > 1 && !ttp_stream_split(sk, skb, 1))
+		skb = tsk->send_head;
+	if (!skb) {
+		ttp_stream_send_ack(sk);
+		return;
+	}
+	/* the byte is sent as data: the window will take it eventually */
+	if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
+				GFP_ATOMIC))
+		return;
+	TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
+	tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
+	if (ttp_seq_after(tsk->snd_nxt, tsk->snd_max))
+		tsk->snd_max = tsk->snd_nxt;
+	tsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			 NULL : skb->next;
+}
+
+/*
+ * Drop what @ack acknowledges from the write queue: whole skbs only (a
+ * partly acknowledged one stays whole and is resent whole if need be).
+ */
+void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tsk->send_head) {
+		if (ttp_seq_after(TTP_STREAM_CB(skb)->end_seq, ack))
+			break;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		tsk->bytes_acked += skb->len;
+		kfree_skb(skb);
+	}
+}
+
+/* Throw away both queues and the out-of-order data (reset, close). */
+void ttp_stream_purge(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+	struct rb_node *n;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	tsk->send_head = NULL;
+	while ((n = rb_first(&tsk->ofo_root))) {
+		skb = rb_entry(n, struct sk_buff, rbnode);
+		rb_erase(n, &tsk->ofo_root);
+		kfree_skb(skb);
+	}
+	ttp_ofo_init(&tsk->ofo, TTP_OFO_MAX_RANGES);
+	skb_queue_purge(&sk->sk_receive_queue);
+}
+
+/*
+ * The send MSS from the route (and the peer's announcement): MTU less IPv4
+ * and stream headers. Returns it, or -EHOSTUNREACH without a route.
+ */
+int ttp_stream_set_mss(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct dst_entry *dst = ttp_stream_route(sk);
+	u32 mss;
+
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	mss = dst_mtu(dst) - TTP_STREAM_OVERHEAD;
+	if (tsk->peer_mss)
+		mss = min(mss, tsk->peer_mss);
+	tsk->mss = max_t(u32, mss, 64);
+	tsk->cong.mss = tsk->mss;
+	return tsk->mss;
+}
+
+/*
+ * The route to the peer, checked or looked up again, cached in the socket
+ * (ip_queue_xmit() uses it). Returns it or an ERR_PTR.
+ */
+struct dst_entry *ttp_stream_route(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct rtable *rt;
+
+	if (dst)
+		return dst;
+	rt = ip_route_output_ports(sock_net(sk), fl4, sk, sk->sk_daddr,
+				   inet->inet_saddr, sk->sk_dport,
+				   inet->inet_sport, ttp_protocol, 0,
+				   sk->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		return ERR_CAST(rt);
+	sk_setup_caps(sk, &rt->dst);
+	return &rt->dst;
+}
+
+/*
+ * The path takes fewer bytes than we send (ICMP fragmentation needed, the
+ * route's PMTU already lowered): lower the MSS and resend what was lost at
+ * the new size (RFC 1191).
+ */
+void ttp_stream_mtu_reduced(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct dst_entry *dst = ttp_stream_route(sk);
+	u32 old = tsk->mss;
+
+	if (IS_ERR(dst) || dst_mtu(dst) - TTP_STREAM_OVERHEAD >= old)
+		return;
+	ttp_stream_set_mss(sk);
+	if (tsk->mss < old)
+		ttp_stream_retransmit(sk);
+}
