@@ -67,7 +67,8 @@ void ttp_stream_done(struct sock *sk)
 {
 	ttp_stream_set_state(sk, TCP_CLOSE);
 	ttp_stream_clear_timers(sk);
-	ttp_stream_purge(sk);
+	/* what was received in order stays readable, as in TCP */
+	ttp_stream_purge(sk, false);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
@@ -127,7 +128,7 @@ static void ttp_stream_write_space(struct sock *sk)
 /* proto.destroy: the last reference is going (socket lock not needed). */
 static void ttp_stream_destruct(struct sock *sk)
 {
-	ttp_stream_purge(sk);
+	ttp_stream_purge(sk, true);
 	WARN_ON_ONCE(sk->sk_wmem_queued);
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 }

@@ -236,7 +236,7 @@ u32 ttp_stream_rcv_window(struct sock *sk);
 void ttp_stream_mtu_reduced(struct sock *sk);
 struct dst_entry *ttp_stream_route(struct sock *sk);
 void ttp_stream_clean_rtx(struct sock *sk, u32 ack);
-void ttp_stream_purge(struct sock *sk);
+void ttp_stream_purge(struct sock *sk, bool all);
 int ttp_stream_set_mss(struct sock *sk);
 
 /* stream_timer.c */

@@ -125,6 +125,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	child->sk_rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	child->sk_sndbuf = READ_ONCE(sk->sk_sndbuf);
 	child->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDADDR_LOCK;
+	child->sk_reuse = sk->sk_reuse;
 	child->sk_bound_dev_if = sk->sk_bound_dev_if;
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;

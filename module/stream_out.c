@@ -317,13 +317,33 @@ static bool ttp_nagle_holds(const struct ttp_stream_sock *tsk,
 	       skb->len < tsk->mss && !(TTP_STREAM_CB(skb)->flags & TTP_FIN);
 }
 
-/* Does the peer's window take all of @skb? */
-static bool ttp_snd_wnd_ok(const struct ttp_stream_sock *tsk,
-			   const struct sk_buff *skb)
+static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len);
+
+/* How many of @skb's payload bytes the peer's window takes. */
+static u32 ttp_wnd_room(const struct ttp_stream_sock *tsk,
+			const struct sk_buff *skb)
 {
-	return !ttp_seq_after(TTP_STREAM_CB(skb)->end_seq,
-			      tsk->snd_una + tsk->snd_wnd) ||
-	       !skb->len;	/* a bare FIN or SYN needs no window */
+	u32 edge = tsk->snd_una + tsk->snd_wnd, seq = TTP_STREAM_CB(skb)->seq;
+
+	return ttp_seq_after(edge, seq) ? edge - seq : 0;
+}
+
+/*
+ * Does the peer's window take @skb? When it takes only part, that part is
+ * split off and sent if it is worth a segment: half an MSS, or anything
+ * when nothing is in flight (sender-side silly window avoidance, RFC 9293
+ * 3.8.6.2.1). A bare SYN or FIN needs no window.
+ */
+static bool ttp_snd_wnd_ok(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 room = ttp_wnd_room(tsk, skb);
+
+	if (!skb->len || room >= skb->len)
+		return true;
+	if (!room || (ttp_in_flight(tsk) && room < tsk->mss / 2))
+		return false;
+	return !ttp_stream_split(sk, skb, room);
 }
 
 /* Does the congestion window take @skb on top of what is in flight? */
@@ -369,8 +389,8 @@ void ttp_stream_push(struct sock *sk, bool force)
 	while ((skb = tsk->send_head)) {
 		if (skb->len > tsk->mss && ttp_stream_split(sk, skb, tsk->mss))
 			break;
-		if (!ttp_snd_wnd_ok(tsk, skb) || !ttp_cwnd_ok(tsk, skb) ||
-		    ttp_nagle_holds(tsk, skb, force))
+		if (!ttp_cwnd_ok(tsk, skb) || ttp_nagle_holds(tsk, skb, force) ||
+		    !ttp_snd_wnd_ok(sk, skb))
 			break;
 		if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
 					GFP_ATOMIC))
@@ -378,9 +398,16 @@ void ttp_stream_push(struct sock *sk, bool force)
 		TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
 		tsk->bytes_sent += skb->len;
 		tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
-		if (ttp_seq_after(tsk->snd_nxt, tsk->snd_max))
+		if (!ttp_seq_after(tsk->snd_nxt, tsk->snd_max)) {
+			/* sent before: resent after a timeout's go-back */
+			TTP_STREAM_CB(skb)->resent = 1;
+			tsk->bytes_retrans += skb->len;
+			tsk->segs_retrans++;
+			ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);
+		} else {
 			tsk->snd_max = tsk->snd_nxt;
-		if (!tsk->rtt_start_us) {
+		}
+		if (!tsk->rtt_start_us && !TTP_STREAM_CB(skb)->resent) {
 			tsk->rtt_seq = tsk->snd_nxt;
 			tsk->rtt_start_us = TTP_STREAM_CB(skb)->sent_us;
 		}
@@ -391,8 +418,8 @@ void ttp_stream_push(struct sock *sk, bool force)
 	if (sent && tsk->rtx_kind != TTP_RTX_RETRANSMIT)
 		ttp_stream_arm_rtx(sk, TTP_RTX_RETRANSMIT,
 				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
-	/* data waits, nothing in flight, the peer's window is shut: probe */
-	if (tsk->send_head && !ttp_in_flight(tsk) && !tsk->snd_wnd &&
+	/* data waits, nothing in flight: the peer's window is shut, probe it */
+	if (tsk->send_head && !ttp_in_flight(tsk) &&
 	    tsk->rtx_kind == TTP_RTX_NONE)
 		ttp_stream_arm_rtx(sk, TTP_RTX_PERSIST,
 				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
@@ -489,9 +516,13 @@ void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tsk->send_head) {
+	while ((skb = skb_peek(&sk->sk_write_queue))) {
 		if (ttp_seq_after(TTP_STREAM_CB(skb)->end_seq, ack))
 			break;
+		/* after a go-back, the peer may hold what we meant to resend */
+		if (skb == tsk->send_head)
+			tsk->send_head = skb_queue_is_last(&sk->sk_write_queue,
+							   skb) ? NULL : skb->next;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		tsk->bytes_acked += skb->len;
@@ -499,8 +530,11 @@ void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
 	}
 }
 
-/* Throw away both queues and the out-of-order data (reset, close). */
-void ttp_stream_purge(struct sock *sk)
+/*
+ * Throw away the write queue and the out-of-order data (the connection is
+ * over), and with @all the in-order data too (the socket is going).
+ */
+void ttp_stream_purge(struct sock *sk, bool all)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct sk_buff *skb;
@@ -517,7 +551,8 @@ void ttp_stream_purge(struct sock *sk)
 		kfree_skb(skb);
 	}
 	ttp_ofo_init(&tsk->ofo, TTP_OFO_MAX_RANGES);
-	skb_queue_purge(&sk->sk_receive_queue);
+	if (all)
+		skb_queue_purge(&sk->sk_receive_queue);
 }
 
 /*

@@ -158,9 +158,12 @@ static void ttp_retransmit_timeout(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
-	if (skb_queue_empty(&sk->sk_write_queue) ||
-	    skb_peek(&sk->sk_write_queue) == tsk->send_head) {
-		tsk->rtx_kind = TTP_RTX_NONE;
+	tsk->rtx_kind = TTP_RTX_NONE;
+	if (skb_queue_empty(&sk->sk_write_queue))
+		return;
+	if (skb_peek(&sk->sk_write_queue) == tsk->send_head) {
+		/* nothing in flight: what held it back (persist) */
+		ttp_stream_push(sk, true);
 		return;
 	}
 	if (tsk->retries >= ttp_retry_limit(sk)) {
@@ -190,8 +193,11 @@ static void ttp_persist_timeout(struct sock *sk)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
 	tsk->rtx_kind = TTP_RTX_NONE;
-	if (!tsk->send_head || tsk->snd_wnd || ttp_in_flight(tsk))
-		return;	/* the window opened, or data is timed otherwise */
+	if (!tsk->send_head || ttp_in_flight(tsk))
+		return;	/* data is timed otherwise now */
+	ttp_stream_push(sk, true);
+	if (ttp_in_flight(tsk))
+		return;	/* the window opened */
 	if (tsk->retries >= ttp_retry_limit(sk)) {
 		ttp_stream_reset(sk, ETIMEDOUT);
 		return;
