@@ -701,13 +701,13 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 					break;
 				continue;
 			}
-			skb = alloc_skb(MAX_HEADER + TTP_STREAM_HDR_LEN + tsk->mss,
+			skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + tsk->mss,
 					sk->sk_allocation);
 			if (!skb) {
 				err = -ENOBUFS;
 				break;
 			}
-			skb_reserve(skb, MAX_HEADER + TTP_STREAM_HDR_LEN);
+			skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
 			TTP_STREAM_CB(skb)->seq = tsk->write_seq;
 			TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
 			TTP_STREAM_CB(skb)->flags = 0;

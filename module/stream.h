@@ -54,6 +54,11 @@
 #define TTP_MSS_DEFAULT		536
 /* IPv4 header plus stream header: MTU - this = the largest payload. */
 #define TTP_STREAM_OVERHEAD	(20 + TTP_STREAM_HDR_LEN)
+/* The timestamp option as sent: NOP, NOP, kind, length, TSval, TSecr. */
+#define TTP_OPT_TS_ALIGNED	12
+/* The largest header we send: a SYN with MSS and timestamps. */
+#define TTP_STREAM_MAX_HDR	(TTP_STREAM_HDR_LEN + TTP_OPT_MSS_LEN + \
+				 TTP_OPT_TS_ALIGNED)
 /* Delayed ACKs wait at most this long (RFC 9293 3.8.6.3: < 0.5 s). */
 #define TTP_DELACK_MAX		(HZ / 25)
 /* Keepalive defaults, as TCP's (seconds). */
@@ -128,7 +133,9 @@ struct ttp_stream_sock {
 				nodelay:1,	/* TTP_NODELAY */
 				fin_sent:1,	/* our FIN is in the sequence space */
 				ofo_fin:1,	/* the FIN came in order from ofo_root */
+				ts_ok:1,	/* both ends send timestamps */
 				syn_lost:1;	/* a SYN timed out */
+	u32			ts_recent;	/* the peer's TSval to echo */
 
 	/* options */
 	int			keepidle;	/* seconds */
@@ -170,6 +177,9 @@ struct ttp_stream_cb {
 	u16	flags;		/* TTP_SYN, TTP_ACK, TTP_FIN, TTP_RST */
 	u16	mss;		/* received SYN: the MSS option, 0 if none */
 	u8	resent;		/* sent: retransmitted at least once */
+	u8	has_ts;		/* received: a timestamp option */
+	u32	tsval;		/* received: its TSval */
+	u32	tsecr;		/* received: its TSecr */
 	u64	sent_us;	/* sent: when last sent */
 };
 

@@ -14,7 +14,12 @@
 
 #include "stream.h"
 
-/* Parse the options of a SYN: the MSS. Returns 0 or -EINVAL (malformed). */
+static u32 get_unaligned_be32_ttp(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/* Parse the options: MSS, timestamps. Returns 0 or -EINVAL (malformed). */
 static int ttp_parse_options(struct sk_buff *skb, int hlen)
 {
 	const u8 *p = skb_transport_header(skb) + TTP_STREAM_HDR_LEN;
@@ -22,6 +27,7 @@ static int ttp_parse_options(struct sk_buff *skb, int hlen)
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 
 	cb->mss = 0;
+	cb->has_ts = 0;
 	while (p < end) {
 		if (*p == TTP_OPT_EOL)
 			break;
@@ -34,6 +40,11 @@ static int ttp_parse_options(struct sk_buff *skb, int hlen)
 		if (*p == TTP_OPT_MSS && p[1] == TTP_OPT_MSS_LEN &&
 		    (cb->flags & TTP_SYN))
 			cb->mss = p[2] << 8 | p[3];
+		if (*p == TTP_OPT_TS && p[1] == TTP_OPT_TS_LEN) {
+			cb->has_ts = 1;
+			cb->tsval = get_unaligned_be32_ttp(p + 2);
+			cb->tsecr = get_unaligned_be32_ttp(p + 6);
+		}
 		p += p[1];
 	}
 	return 0;
@@ -148,6 +159,8 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	ctsk->copied_seq = ctsk->rcv_nxt;
 	ctsk->rcv_wup = ctsk->rcv_nxt;
 	ctsk->peer_mss = TTP_STREAM_CB(skb)->mss ?: TTP_MSS_DEFAULT;
+	ctsk->ts_ok = TTP_STREAM_CB(skb)->has_ts;
+	ctsk->ts_recent = TTP_STREAM_CB(skb)->tsval;
 	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
 	ctsk->snd_wl1 = ctsk->irs;
 	ctsk->iss = ttp_stream_isn(iph->daddr, iph->saddr, th->dest, th->source);
@@ -230,14 +243,25 @@ static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
 	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 }
 
-/* The first part of an ACK: does it acknowledge new data? Takes it in. */
-static void ttp_ack_new(struct sock *sk, u32 ack)
+/*
+ * An ACK of new data: take it in. With timestamps, the echoed TSval
+ * (@tsecr, 0 for none) times the round trip of whatever was acknowledged,
+ * resent or not (RFC 7323 4.1); without, one segment sent once is timed at
+ * a time (Karn).
+ */
+static void ttp_ack_new(struct sock *sk, u32 ack, u32 tsecr)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	u32 acked = ack - tsk->snd_una, rtt = 0;
 	enum ttp_cong_action act;
 
-	if (tsk->rtt_start_us && !ttp_seq_before(ack, tsk->rtt_seq)) {
+	if (tsk->ts_ok && tsecr) {
+		rtt = (u32)ttp_clock_us() - tsecr;
+		if (rtt < TTP_RTT_SAMPLE_MAX)
+			ttp_rto_sample(&tsk->rto, rtt ?: 1, false);
+		else
+			rtt = 0;
+	} else if (tsk->rtt_start_us && !ttp_seq_before(ack, tsk->rtt_seq)) {
 		rtt = ttp_clock_us() - tsk->rtt_start_us;
 		ttp_rto_sample(&tsk->rto, rtt ?: 1, false);
 		tsk->rtt_start_us = 0;
@@ -293,13 +317,15 @@ static void ttp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	tsk->copied_seq = tsk->rcv_nxt;
 	tsk->rcv_wup = tsk->rcv_nxt;
 	tsk->peer_mss = cb->mss ?: TTP_MSS_DEFAULT;
+	tsk->ts_ok = cb->has_ts;
+	tsk->ts_recent = cb->tsval;
 	if (!ack_ok) {
 		/* simultaneous open: our SYN goes again, now with an ACK */
 		ttp_stream_set_state(sk, TCP_SYN_RECV);
 		ttp_stream_retransmit(sk);
 		return;
 	}
-	ttp_ack_new(sk, cb->ack);
+	ttp_ack_new(sk, cb->ack, cb->has_ts ? cb->tsecr : 0);
 	ttp_stream_established(sk, skb);
 	/* data queued meanwhile carries the ACK; else an ACK of its own */
 	ttp_stream_push(sk, true);
@@ -384,7 +410,7 @@ static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 		tsk->snd_wl2 = cb->ack;
 	}
 	if (ttp_seq_after(cb->ack, tsk->snd_una)) {
-		ttp_ack_new(sk, cb->ack);
+		ttp_ack_new(sk, cb->ack, cb->has_ts ? cb->tsecr : 0);
 		if (tsk->fin_sent && tsk->snd_una == tsk->write_seq)
 			ttp_fin_acked(sk);
 	} else if (cb->ack == tsk->snd_una && cb->seq == cb->end_seq &&
@@ -581,6 +607,9 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	tsk->last_rcv = jiffies;
 	tsk->probes = 0;
+	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
+	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
+		tsk->ts_recent = cb->tsval;
 	/* second: a reset, believed only at exactly rcv_nxt */
 	if (cb->flags & TTP_RST) {
 		if (cb->seq != tsk->rcv_nxt) {
@@ -606,7 +635,7 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 			ttp_stream_send_reset(sock_net(sk), skb);
 			goto drop;
 		}
-		ttp_ack_new(sk, cb->ack);
+		ttp_ack_new(sk, cb->ack, cb->has_ts ? cb->tsecr : 0);
 		ttp_stream_established(sk, skb);
 		ttp_stream_child_ready(sk);
 	}

@@ -58,12 +58,6 @@ u32 ttp_stream_rcv_window(struct sock *sk)
 	return free;
 }
 
-/* Bytes of options a segment with @flags carries: MSS on SYN. */
-static unsigned int ttp_opt_len(u16 flags)
-{
-	return (flags & TTP_SYN) ? TTP_OPT_MSS_LEN : 0;
-}
-
 /* The MSS we announce: the route's MTU less IPv4 and stream headers. */
 static u16 ttp_adv_mss(struct sock *sk)
 {
@@ -71,6 +65,45 @@ static u16 ttp_adv_mss(struct sock *sk)
 	u32 mtu = dst ? dst_mtu(dst) : 576;
 
 	return min_t(u32, mtu - TTP_STREAM_OVERHEAD, 0xffff);
+}
+
+/* Timestamps on this segment? Offered on our SYN, then if both sent them. */
+static bool ttp_send_ts(const struct sock *sk, u16 flags)
+{
+	return ttp_ssk(sk)->ts_ok ||
+	       ((flags & TTP_SYN) && sk->sk_state == TCP_SYN_SENT);
+}
+
+/* Bytes of options a segment with @flags carries: MSS on SYN, timestamps. */
+static unsigned int ttp_opt_len(const struct sock *sk, u16 flags)
+{
+	return ((flags & TTP_SYN) ? TTP_OPT_MSS_LEN : 0) +
+	       (ttp_send_ts(sk, flags) ? TTP_OPT_TS_ALIGNED : 0);
+}
+
+/* Write the options of a segment with @flags at @opt. */
+static void ttp_write_options(struct sock *sk, u8 *opt, u16 flags)
+{
+	u16 mss;
+	u32 v;
+
+	if (flags & TTP_SYN) {
+		mss = ttp_adv_mss(sk);
+		*opt++ = TTP_OPT_MSS;
+		*opt++ = TTP_OPT_MSS_LEN;
+		*opt++ = mss >> 8;
+		*opt++ = mss & 0xff;
+	}
+	if (!ttp_send_ts(sk, flags))
+		return;
+	*opt++ = TTP_OPT_NOP;
+	*opt++ = TTP_OPT_NOP;
+	*opt++ = TTP_OPT_TS;
+	*opt++ = TTP_OPT_TS_LEN;
+	v = htonl((u32)ttp_clock_us());
+	memcpy(opt, &v, 4);
+	v = htonl(ttp_ssk(sk)->ts_recent);
+	memcpy(opt + 4, &v, 4);
 }
 
 /*
@@ -81,9 +114,8 @@ static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 			     u16 flags)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	unsigned int olen = ttp_opt_len(flags);
+	unsigned int olen = ttp_opt_len(sk, flags);
 	struct ttp_streamhdr *sh;
-	u8 *opt;
 
 	sh = skb_push(skb, TTP_STREAM_HDR_LEN + olen);
 	skb_reset_transport_header(skb);
@@ -104,13 +136,8 @@ static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 		sh->ack = 0;
 		sh->wnd = htonl(ttp_stream_rcv_window(sk));
 	}
-	if (olen) {
-		opt = (u8 *)(sh + 1);
-		opt[0] = TTP_OPT_MSS;
-		opt[1] = TTP_OPT_MSS_LEN;
-		opt[2] = ttp_adv_mss(sk) >> 8;
-		opt[3] = ttp_adv_mss(sk) & 0xff;
-	}
+	if (olen)
+		ttp_write_options(sk, (u8 *)(sh + 1), flags);
 	ttp_set_checksum(skb, sk->sk_rcv_saddr, sk->sk_daddr);
 }
 
@@ -160,12 +187,10 @@ static u16 ttp_skb_flags(struct sock *sk, const struct sk_buff *skb)
 /* A fresh skb for a control segment (no payload). */
 static struct sk_buff *ttp_ctl_skb(gfp_t gfp)
 {
-	struct sk_buff *skb = alloc_skb(MAX_HEADER + TTP_STREAM_HDR_LEN +
-					TTP_OPT_MSS_LEN, gfp);
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, gfp);
 
 	if (skb)
-		skb_reserve(skb, MAX_HEADER + TTP_STREAM_HDR_LEN +
-			    TTP_OPT_MSS_LEN);
+		skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
 	return skb;
 }
 
@@ -360,10 +385,10 @@ static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 	u32 rest = skb->len - len;
 	struct sk_buff *nskb;
 
-	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_HDR_LEN + rest, GFP_ATOMIC);
+	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + rest, GFP_ATOMIC);
 	if (!nskb)
 		return -ENOBUFS;
-	skb_reserve(nskb, MAX_HEADER + TTP_STREAM_HDR_LEN);
+	skb_reserve(nskb, MAX_HEADER + TTP_STREAM_MAX_HDR);
 	skb_copy_bits(skb, len, skb_put(nskb, rest), rest);
 	skb_trim(skb, len);
 	*TTP_STREAM_CB(nskb) = *TTP_STREAM_CB(skb);
@@ -570,6 +595,9 @@ int ttp_stream_set_mss(struct sock *sk)
 	mss = dst_mtu(dst) - TTP_STREAM_OVERHEAD;
 	if (tsk->peer_mss)
 		mss = min(mss, tsk->peer_mss);
+	/* the MSS counts no options: the ones we send come off it */
+	if (tsk->ts_ok)
+		mss -= TTP_OPT_TS_ALIGNED;
 	tsk->mss = max_t(u32, mss, 64);
 	tsk->cong.mss = tsk->mss;
 	return tsk->mss;

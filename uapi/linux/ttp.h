@@ -104,7 +104,9 @@ struct ttp_streamhdr {
 #define TTP_OPT_MSS		2	/* length 4: 16-bit MSS, SYN only */
 #define TTP_OPT_SACK_PERM	4	/* length 2, SYN only (reserved) */
 #define TTP_OPT_SACK		5	/* length 2 + 8n (reserved) */
+#define TTP_OPT_TS		8	/* length 10: TSval, TSecr (RFC 7323) */
 #define TTP_OPT_MSS_LEN		4
+#define TTP_OPT_TS_LEN		10
 
 /* More SOL_TTP options (int unless said otherwise), for streams. */
 #define TTP_NODELAY		2	/* send at once: no Nagle, as TCP_NODELAY */
