@@ -823,30 +823,33 @@ static int ttp_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		}
 		if (copied >= target)
 			break;
-		if (copied && (sk->sk_err || sk->sk_state == TCP_CLOSE ||
-			       (sk->sk_shutdown & RCV_SHUTDOWN) ||
-			       signal_pending(current)))
-			break;
-		if (sock_flag(sk, SOCK_DONE) && (sk->sk_shutdown & RCV_SHUTDOWN))
-			break;
-		if (sk->sk_err) {
-			copied = sock_error(sk);
-			break;
-		}
-		if (sk->sk_shutdown & RCV_SHUTDOWN)
-			break;
-		if (sk->sk_state == TCP_CLOSE) {
-			if (!sock_flag(sk, SOCK_DONE))
+		/* as tcp_recvmsg(): what ends a read, in this order */
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))	/* FIN read */
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {	/* never connected */
 				copied = -ENOTCONN;
-			break;
-		}
-		if (!timeo) {
-			copied = copied ?: -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			copied = copied ?: sock_intr_errno(timeo);
-			break;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
 		}
 		if (!(flags & MSG_PEEK))
 			ttp_stream_read_done(sk);

@@ -59,6 +59,8 @@
 /* The largest header we send: a SYN with MSS and timestamps. */
 #define TTP_STREAM_MAX_HDR	(TTP_STREAM_HDR_LEN + TTP_OPT_MSS_LEN + \
 				 TTP_OPT_TS_ALIGNED)
+/* Data segments acknowledged at once after the handshake, as TCP's. */
+#define TTP_QUICKACKS		16
 /* Delayed ACKs wait at most this long (RFC 9293 3.8.6.3: < 0.5 s). */
 #define TTP_DELACK_MAX		(HZ / 25)
 /* Keepalive defaults, as TCP's (seconds). */
@@ -127,7 +129,8 @@ struct ttp_stream_sock {
 	unsigned long		last_rcv;	/* jiffies of the last segment in */
 
 	/* ACK decisions */
-	u16			quick_acks;	/* segments to ACK at once */
+	u16			quick_acks;	/* ACK this segment at once */
+	u16			quickack_budget; /* segments still to ACK at once */
 	u16			unacked_full;	/* full segments in since our ACK */
 	u8			ack_pending:1,	/* an ACK is owed */
 				nodelay:1,	/* TTP_NODELAY */
@@ -136,6 +139,7 @@ struct ttp_stream_sock {
 				ts_ok:1,	/* both ends send timestamps */
 				syn_lost:1;	/* a SYN timed out */
 	u32			ts_recent;	/* the peer's TSval to echo */
+	u32			mtu_info;	/* the MTU an ICMP error reported */
 
 	/* options */
 	int			keepidle;	/* seconds */

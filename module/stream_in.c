@@ -237,7 +237,8 @@ static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
 		ttp_rto_syn_lost(&tsk->rto);
 	tsk->retries = 0;
 	ttp_stream_set_state(sk, TCP_ESTABLISHED);
-	sock_set_flag(sk, SOCK_DONE);	/* "was connected": EOF, not ENOTCONN */
+	/* as TCP: the first segments are acknowledged at once (slow start) */
+	tsk->quickack_budget = TTP_QUICKACKS;
 	ttp_stream_reset_keepalive(sk);
 	sk->sk_state_change(sk);
 	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
@@ -585,6 +586,10 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 	}
 	kfree_skb(skb);
+	if (tsk->quickack_budget) {
+		tsk->quickack_budget--;
+		tsk->quick_acks = 1;
+	}
 	if (tsk->quick_acks || tsk->unacked_full >= 2) {
 		tsk->quick_acks = 0;
 		ttp_stream_send_ack(sk);
@@ -702,7 +707,7 @@ void ttp_stream_err(struct net *net, struct sk_buff *skb, u32 info)
 		if (code > NR_ICMP_UNREACH)
 			goto out;
 		if (code == ICMP_FRAG_NEEDED) {
-			ipv4_sk_update_pmtu(skb, sk, info);
+			WRITE_ONCE(tsk->mtu_info, info);
 			if (!sock_owned_by_user(sk))
 				ttp_stream_mtu_reduced(sk);
 			else if (!test_and_set_bit(TTP_MTU_DEFERRED,

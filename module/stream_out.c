@@ -637,6 +637,11 @@ void ttp_stream_mtu_reduced(struct sock *sk)
 	struct dst_entry *dst = ttp_stream_route(sk);
 	u32 old = tsk->mss;
 
+	if (IS_ERR(dst))
+		return;
+	/* as inet_csk_update_pmtu(): the route learns the path's MTU */
+	dst->ops->update_pmtu(dst, sk, NULL, READ_ONCE(tsk->mtu_info), true);
+	dst = ttp_stream_route(sk);
 	if (IS_ERR(dst) || dst_mtu(dst) - TTP_STREAM_OVERHEAD >= old)
 		return;
 	ttp_stream_set_mss(sk);

@@ -28,7 +28,7 @@ else
 fi
 RESULTS=${RESULTS:-/tmp/ttp-results}
 # The Makefile's order: TEST_GEN_PROGS, then TEST_PROGS (unload.sh last).
-TESTS=(dgram diff_udp ports netns.sh netem_corrupt.sh netem_loss.sh failslab.sh
+TESTS=(dgram diff_udp ports stream netns.sh netem_corrupt.sh netem_loss.sh stream_netem.sh failslab.sh
        unload.sh)
 [ $# -gt 0 ] && TESTS=("$@")
 

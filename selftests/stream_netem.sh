@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TTP streams across two namespaces joined by veth, with tc netem on BOTH
+# sides (TTP's packets only): data flows both ways at once and every byte
+# must arrive, in order, once (ttpstream checks each one). Counters must
+# show the work: retransmissions under loss, checksum errors under
+# corruption. Under a debug kernel (KASAN, lockdep, kmemleak) every cell
+# moves a quarter of the bytes.
+
+source "$(dirname "$0")/ttp_lib.sh"
+
+TTPSTREAM=$TTP_DIR/ttpstream
+SCALE=1
+uname -r | grep -q -- '-ttp-debug$' && SCALE=4
+
+# cell BYTES NETEM-ARGS...: both sides impaired, BYTES each way; sets RETR
+# (RetransSegs delta, both namespaces) and CSUM (InCsumErrors delta)
+cell()
+{
+	local n=$(($1 / SCALE)) r0a r0b c0a c0b r1a r1b c1a c1b srv rc
+
+	shift
+	if [ $# -gt 0 ]; then
+		ttp_netem "$A" va "$@" || fail "netem on va"
+		ttp_netem "$B" vb "$@" || fail "netem on vb"
+	fi
+	read -r r0a c0a <<< "$(snmp "$A" RetransSegs InCsumErrors)"
+	read -r r0b c0b <<< "$(snmp "$B" RetransSegs InCsumErrors)"
+	bg ip netns exec "$B" "$TTPSTREAM" -n "$n" -m "$n" -t 70 -l 7000 \
+		> "$TMPD/srv" 2>&1
+	srv=$!
+	wait_until 10 port_bound "$B" 7000 || fail "listener did not bind"
+	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m "$n" -t 70 10.0.1.2 7000 \
+		> "$TMPD/cli" 2>&1
+	rc=$?
+	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
+	cat "$TMPD/cli" "$TMPD/srv"
+	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
+	read -r r1a c1a <<< "$(snmp "$A" RetransSegs InCsumErrors)"
+	read -r r1b c1b <<< "$(snmp "$B" RetransSegs InCsumErrors)"
+	RETR=$((r1a - r0a + r1b - r0b))
+	CSUM=$((c1a - c0a + c1b - c0b))
+	diag "$n bytes each way under '$*': RetransSegs +$RETR, InCsumErrors +$CSUM"
+}
+
+case_clean()
+{
+	cell 4000000
+	expect_eq "InCsumErrors delta" 0 "$CSUM"
+}
+
+case_loss1()
+{
+	cell 2000000 loss 1%
+	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+}
+
+case_loss5()
+{
+	cell 1000000 loss 5%
+	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+}
+
+case_loss20()
+{
+	cell 200000 loss 20%
+	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+}
+
+case_reorder()
+{
+	cell 1000000 delay 2ms reorder 25% 50%
+}
+
+case_duplicate()
+{
+	cell 1000000 duplicate 5%
+}
+
+case_corrupt()
+{
+	cell 1000000 corrupt 2%
+	expect_cmp "InCsumErrors delta" "$CSUM" -gt 0
+	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+}
+
+case_jitter()
+{
+	cell 500000 delay 5ms 2ms
+}
+
+case_mixed()
+{
+	cell 500000 loss 3% duplicate 2% corrupt 1% delay 1ms 1ms
+	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+}
+
+require_basics
+[ -x "$TTPSTREAM" ] || bail_out "$TTPSTREAM not built"
+setup_ns A B || bail_out "cannot create namespaces"
+link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
+
+tap_begin 9
+run_case "stream_netem: clean, 4 MB each way" case_clean
+run_case "stream_netem: 1% loss both ways" case_loss1
+run_case "stream_netem: 5% loss both ways" case_loss5
+run_case "stream_netem: 20% loss both ways" case_loss20
+run_case "stream_netem: reordering with delay" case_reorder
+run_case "stream_netem: 5% duplication" case_duplicate
+run_case "stream_netem: 2% corruption, checksum errors counted" case_corrupt
+run_case "stream_netem: delay with jitter" case_jitter
+run_case "stream_netem: mixed impairments" case_mixed
+tap_end
