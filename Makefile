@@ -11,6 +11,8 @@
 #   make lint            checkpatch.pl --strict on module/ and uapi/
 #   make fresh           make run + make check in a fresh minimal Debian 12 root
 #                        (debootstrap, a clean clone of HEAD; ~30 min, as root)
+#   make unit            unit tests of the stream's pure logic, on the host
+#   make unit-coverage   the same with gcov: branch coverage of that logic
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -59,7 +61,36 @@ lint:
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h && echo "lint: checkpatch --strict clean"
 
+# The pure logic of the stream (module/seq.h, and the sources in UNIT_LOGIC: no
+# kernel calls) compiled for the host with selftests/unit/shim standing in for
+# the kernel headers it includes, and run: TAP output, seconds, no VM or kernel
+# tree.
+UNIT_LOGIC := module/rto.c module/cong.c module/ofo.c
+UNIT_SRC := $(UNIT_LOGIC) $(wildcard selftests/unit/*.c)
+UNIT_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter -Werror \
+	-I$(CURDIR)/selftests/unit/shim
+UNIT_SAN = $(shell echo 'int main(void) { return 0; }' | \
+	$(CC) -x c -fsanitize=address,undefined -o /dev/null - 2>/dev/null && \
+	echo -fsanitize=address,undefined -fno-sanitize-recover=all)
+
+unit:
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -O1 $(UNIT_SAN) -o $(BUILD)/unit/unit $(UNIT_SRC)
+	$(BUILD)/unit/unit
+
+unit-coverage:
+	@rm -rf $(BUILD)/unit-cov && mkdir -p $(BUILD)/unit-cov && \
+	cd $(BUILD)/unit-cov && \
+	for f in $(addprefix $(CURDIR)/,$(UNIT_SRC)); do \
+		$(CC) $(UNIT_CFLAGS) -O0 --coverage -c $$f \
+			-o $$(basename $$f .c).o || exit 1; done && \
+	$(CC) --coverage -o unit *.o && ./unit >/dev/null && \
+	gcov -b -o . $(addprefix $(CURDIR)/,$(UNIT_LOGIC)) | \
+		grep -A3 "^File '.*module/[a-z]*\.c'" && \
+	gcov -b -o . seq_test.o | grep -A3 "^File '.*module/seq.h'"
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run fresh check lint clean
+.PHONY: all module userspace selftests deps run fresh check lint unit \
+	unit-coverage clean
