@@ -41,4 +41,16 @@ ttp_register_net_sysctl(struct net *net, const char *path,
 #define TTP_SOCKADDR	struct sockaddr
 #endif
 
+/*
+ * 6.6 turned the inet_sock bit fields (recverr, cmsg_flags, ...) into the
+ * atomic bits of inet_flags, read with inet_test_bit().
+ */
+#ifdef inet_test_bit
+#define ttp_recverr(sk)		inet_test_bit(RECVERR, sk)
+#define ttp_want_pktinfo(sk)	inet_test_bit(PKTINFO, sk)
+#else
+#define ttp_recverr(sk)		(inet_sk(sk)->recverr)
+#define ttp_want_pktinfo(sk)	(inet_sk(sk)->cmsg_flags & IP_CMSG_PKTINFO)
+#endif
+
 #endif /* _TTP_COMPAT_H */

@@ -37,6 +37,9 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	type = ttp_local_addr_type(sock_net(sk), saddr);
 	if (type < 0)
 		return type;
+	/* No group membership, so no receiving on a group address. */
+	if (type == RTN_MULTICAST)
+		return -EADDRNOTAVAIL;
 	port = ntohs(addr->sttp_port);
 	if (port && ttp_needs_bind_cap(sock_net(sk), port))
 		return -EACCES;
@@ -98,6 +101,8 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 		return -EINVAL;
 	if (usin->sttp_family != ttp_family)
 		return -EAFNOSUPPORT;
+	if (ipv4_is_multicast(usin->sttp_addr.s_addr))
+		return -EOPNOTSUPP;
 
 	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port);
 	if (IS_ERR(rt))
@@ -151,7 +156,10 @@ static int ttp_dgram_dest(struct sock *sk, struct msghdr *msg,
 			return -EAFNOSUPPORT;
 		*daddr = usin->sttp_addr.s_addr;
 		*dport = usin->sttp_port;
-		return *dport ? 0 : -EINVAL;
+		if (!*dport)
+			return -EINVAL;
+		/* TTP does not send to groups (docs/protocol.md). */
+		return ipv4_is_multicast(*daddr) ? -EOPNOTSUPP : 0;
 	}
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -EDESTADDRREQ;
@@ -192,15 +200,14 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
  * checks udp_sendmsg() makes, in its order, and the route. Returns the route
  * with @fl4 and @dport filled, or an ERR_PTR.
  */
-static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
-					size_t len, struct flowi4 *fl4,
-					__be16 *dport)
+static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
+					  size_t len, struct flowi4 *fl4,
+					  __be16 *dport)
 {
 	struct rtable *rt;
 	__be32 daddr;
 	int err;
 
-	lock_sock(sk);
 	err = ttp_table_autobind(sk);
 	if (!err && len > TTP_MAX_DGRAM)
 		err = -EMSGSIZE;
@@ -209,7 +216,6 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 	if (!err)
 		err = ttp_dgram_dest(sk, msg, &daddr, dport);
 	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport);
-	release_sock(sk);
 
 	if (!IS_ERR(rt) && (rt->rt_flags & RTCF_BROADCAST) &&
 	    !sock_flag(sk, SOCK_BROADCAST)) {
@@ -217,6 +223,77 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 		rt = ERR_PTR(-EACCES);
 	}
 	return rt;
+}
+
+static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
+					size_t len, struct flowi4 *fl4,
+					__be16 *dport)
+{
+	struct rtable *rt;
+
+	lock_sock(sk);
+	rt = __ttp_dgram_prepare(sk, msg, len, fl4, dport);
+	release_sock(sk);
+	return rt;
+}
+
+/*
+ * Put the header on @skb (payload at skb->data) and send it along @rt,
+ * whose reference it takes. Returns 0 (also when a full device queue lost
+ * the datagram, as for UDP) or a negative errno.
+ */
+int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport)
+{
+	struct net *net = sock_net(sk);
+	int err;
+
+	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
+	skb_dst_set(skb, &rt->dst);
+
+	err = ttp_xmit(sk, skb, fl4);
+	if (!err) {
+		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+		return 0;
+	}
+	if (err == -ENOBUFS) {
+		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
+		return 0;
+	}
+	return err;
+}
+
+/*
+ * A send with MSG_MORE or TTP_CORK, or one that ends a corked datagram:
+ * the first one fixes the destination, each adds its bytes, the last one
+ * (neither MSG_MORE nor TTP_CORK) sends them all as one datagram.
+ */
+static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
+				    size_t len, bool more)
+{
+	struct ttp_sock *ts = ttp_sk(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	__be16 dport;
+	int err;
+
+	lock_sock(sk);
+	if (skb_queue_empty(&ts->pending)) {
+		rt = __ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
+		if (IS_ERR(rt)) {
+			err = PTR_ERR(rt);
+			goto out;
+		}
+		ip_rt_put(rt);
+		ts->pending_daddr = fl4.daddr;
+		ts->pending_dport = dport;
+	}
+	err = ttp_cork_append(sk, msg, len);
+	if (!err && !more)
+		err = ttp_cork_push(sk);
+out:
+	release_sock(sk);
+	return err ?: len;
 }
 
 static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
@@ -228,7 +305,12 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	struct flowi4 fl4;
 	struct rtable *rt;
 	__be16 dport;
+	bool more;
 	int err;
+
+	more = (msg->msg_flags & MSG_MORE) || READ_ONCE(ttp_sk(sk)->cork);
+	if (more || !skb_queue_empty_lockless(&ttp_sk(sk)->pending))
+		return ttp_dgram_sendmsg_corked(sk, msg, len, more);
 
 	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
 	if (IS_ERR(rt))
@@ -238,19 +320,9 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 		ip_rt_put(rt);
 		goto out;
 	}
-	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
-	skb_dst_set(skb, &rt->dst);
-
-	err = ttp_xmit(sk, skb, &fl4);
-	if (!err) {
-		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+	err = ttp_dgram_send_skb(sk, skb, rt, &fl4, dport);
+	if (!err)
 		return len;
-	}
-	if (err == -ENOBUFS) {
-		/* A full device queue loses the datagram, as it does for UDP. */
-		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
-		return len;
-	}
 out:
 	/* As UDP: a send that failed for want of buffer space is counted. */
 	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sock->flags))
@@ -267,7 +339,7 @@ static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	int copied, err;
 
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
+		return ttp_recv_error(sk, msg, len);
 
 	skb = skb_recv_datagram(sk, flags, &err);
 	if (!skb)
@@ -286,10 +358,12 @@ static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	if (sin) {
 		memset(sin, 0, sizeof(*sin));
 		sin->sttp_family = ttp_family;
-		sin->sttp_port = TTP_SKB_CB(skb)->sport;
-		sin->sttp_addr.s_addr = TTP_SKB_CB(skb)->saddr;
+		sin->sttp_port = ttp_hdr(skb)->source;
+		sin->sttp_addr.s_addr = ip_hdr(skb)->saddr;
 		msg->msg_namelen = sizeof(*sin);
 	}
+	/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... as the socket asked */
+	ip_cmsg_recv_offset(msg, sk, skb, TTP_HDR_LEN, 0);
 	err = (flags & MSG_TRUNC) ? skb->len : copied;
 out:
 	skb_free_datagram(sk, skb);
@@ -358,8 +432,7 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 		return 0;
 	}
 
-	TTP_SKB_CB(skb)->saddr = iph->saddr;
-	TTP_SKB_CB(skb)->sport = th->source;
+	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
@@ -374,27 +447,53 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 }
 
 /*
- * Softirq: an ICMP error about a datagram @sk sent. As for UDP without
- * IP_RECVERR, only hard errors are reported, and only to a connected
- * socket: the next call on it fails with that errno.
+ * Softirq: the ICMP error in @skb (skb->data at the IP header of the
+ * datagram) is about a datagram @sk sent; @info is the ICMP's, the MTU for
+ * "fragmentation needed". As for UDP: without IP_RECVERR only hard errors
+ * are reported, and only to a connected socket (the next call on it fails
+ * with that errno); with IP_RECVERR every error is queued on the error
+ * queue and reported, connected or not.
  */
-void ttp_dgram_err(struct sock *sk, int type, int code)
+void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 {
+	const struct icmphdr *icmph = icmp_hdr(skb);
+	int code = icmph->code;
+	bool hard = false;
 	int err;
 
-	switch (type) {
+	switch (icmph->type) {
 	case ICMP_DEST_UNREACH:
-		if (code > NR_ICMP_UNREACH || !icmp_err_convert[code].fatal)
-			return;
-		err = icmp_err_convert[code].errno;
+		if (code == ICMP_FRAG_NEEDED) {
+			/* Path MTU discovery: later sends see the new MTU. */
+			ipv4_sk_update_pmtu(skb, sk, info);
+			if (READ_ONCE(inet_sk(sk)->pmtudisc) == IP_PMTUDISC_DONT)
+				return;
+			err = EMSGSIZE;
+			hard = true;
+			break;
+		}
+		err = EHOSTUNREACH;
+		if (code <= NR_ICMP_UNREACH) {
+			err = icmp_err_convert[code].errno;
+			hard = icmp_err_convert[code].fatal;
+		}
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
 		break;
 	case ICMP_PARAMETERPROB:
 		err = EPROTO;
+		hard = true;
 		break;
+	case ICMP_REDIRECT:
+		ipv4_sk_redirect(skb, sk);
+		return;
 	default:
 		return;
 	}
-	if (sk->sk_state != TCP_ESTABLISHED)
+	if (ttp_recverr(sk))
+		ttp_queue_icmp_error(sk, skb, err, info);
+	else if (!hard || sk->sk_state != TCP_ESTABLISHED)
 		return;
 	WRITE_ONCE(sk->sk_err, err);
 	sk_error_report(sk);

@@ -28,8 +28,23 @@ struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
  */
 int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4)
 {
+	struct dst_entry *dst = skb_dst(skb);
+	unsigned int mtu;
 	int err;
 
+	/*
+	 * Path MTU discovery as UDP does it: a datagram too big for the path
+	 * fails with EMSGSIZE under IP_PMTUDISC_DO/PROBE; otherwise it goes
+	 * without DF, for IP to fragment.
+	 */
+	mtu = ip_sk_use_pmtu(sk) ? dst_mtu(dst) : READ_ONCE(dst->dev->mtu);
+	if (skb->len + sizeof(struct iphdr) > mtu) {
+		if (!ip_sk_ignore_df(sk)) {
+			kfree_skb(skb);
+			return -EMSGSIZE;
+		}
+		skb->ignore_df = 1;
+	}
 	ttp_set_checksum(skb, fl4->saddr, fl4->daddr);
 	err = ip_queue_xmit(sk, skb, flowi4_to_flowi(fl4));
 	if (err > 0)

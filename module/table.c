@@ -5,6 +5,7 @@
  * packet to its socket. Locking rules: struct ttp_table in ttp.h.
  */
 #include <linux/hash.h>
+#include <linux/jhash.h>
 #include <linux/random.h>
 
 #include "ttp.h"
@@ -24,6 +25,16 @@ static struct hlist_head *ttp_bind_chain(struct ttp_table *t, u16 port)
 }
 
 /*
+ * May @sk and @sk2 share a port by SO_REUSEPORT? Both must ask for it and
+ * belong to the same user, as for UDP.
+ */
+static bool ttp_reuseport_ok(const struct sock *sk, const struct sock *sk2)
+{
+	return sk->sk_reuseport && sk2->sk_reuseport &&
+	       uid_eq(READ_ONCE(sk->sk_uid), READ_ONCE(sk2->sk_uid));
+}
+
+/*
  * Would @sk, bound to @port, clash with a socket already in the table?
  * Sockets of another type never clash: streams and datagrams have separate
  * port spaces, as TCP and UDP do. Called with t->lock held.
@@ -38,6 +49,8 @@ static bool ttp_port_taken(struct ttp_table *t, const struct sock *sk, u16 port)
 		    inet_sk(sk2)->inet_num != port)
 			continue;
 		if (sk->sk_reuse && sk2->sk_reuse)
+			continue;
+		if (ttp_reuseport_ok(sk, sk2))
 			continue;
 		if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
 		    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
@@ -150,6 +163,40 @@ static int ttp_score(const struct sock *sk, int type, __be32 saddr,
 }
 
 /*
+ * SO_REUSEPORT: @best is the first of the best-scoring sockets; if it and
+ * others as good share the port by SO_REUSEPORT, pick one of them by a hash
+ * of the packet's addresses and ports, so that each flow stays on one
+ * socket and the flows spread over all of them. Under RCU.
+ */
+static struct sock *ttp_reuseport_pick(struct hlist_head *chain,
+				       struct sock *best, int best_score,
+				       int type, __be32 saddr, __be16 sport,
+				       __be32 daddr, u16 port, int dif)
+{
+	struct sock *sk;
+	u32 n = 0, pick;
+
+	sk_for_each_rcu(sk, chain)
+		if (inet_sk(sk)->inet_num == port &&
+		    ttp_reuseport_ok(best, sk) &&
+		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score)
+			n++;
+	if (n < 2)
+		return best;
+
+	pick = reciprocal_scale(jhash_3words((__force u32)saddr,
+					     (__force u32)daddr,
+					     (__force u32)sport, port), n);
+	sk_for_each_rcu(sk, chain)
+		if (inet_sk(sk)->inet_num == port &&
+		    ttp_reuseport_ok(best, sk) &&
+		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score &&
+		    !pick--)
+			return sk;
+	return best;	/* the chain changed under us */
+}
+
+/*
  * Find the socket of @type for a packet from saddr:sport to daddr:dport.
  * Runs under RCU (any context); returns the socket with a reference held,
  * or NULL.
@@ -159,12 +206,13 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 			      __be32 daddr, __be16 dport, int dif)
 {
 	struct ttp_table *t = &ttp_pernet(net)->table;
+	struct hlist_head *chain = ttp_bind_chain(t, ntohs(dport));
 	u16 port = ntohs(dport);
 	struct sock *sk, *best = NULL;
 	int score, best_score = -1;
 
 	rcu_read_lock();
-	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
+	sk_for_each_rcu(sk, chain) {
 		if (inet_sk(sk)->inet_num != port)
 			continue;
 		score = ttp_score(sk, type, saddr, sport, daddr, dif);
@@ -173,6 +221,9 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 			best_score = score;
 		}
 	}
+	if (best && best->sk_reuseport)
+		best = ttp_reuseport_pick(chain, best, best_score, type, saddr,
+					  sport, daddr, port, dif);
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;
 	rcu_read_unlock();

@@ -22,6 +22,21 @@
  *    (sock_queue_rcv_skb), so softirq and process context never contend on
  *    the socket lock.
  *
+ *    Options: SOL_IP ones are IPv4's own (ip_setsockopt takes the socket
+ *    lock itself); the send path reads them (tos, uc_ttl, pmtudisc) without
+ *    the lock, as UDP does, and the receive path reads the cmsg flags the
+ *    same way. A reader sees the old or the new value of each, never a mix.
+ *    The cork (struct ttp_sock: pending, pending_len, pending_daddr,
+ *    pending_dport, cork) is read and written only under the socket lock;
+ *    the send path that assembles a corked datagram keeps the lock until the
+ *    datagram is sent.
+ *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
+ *    (softirq) appends under the queue's own spinlock (sock_queue_err_skb),
+ *    MSG_ERRQUEUE receives dequeue under it (sock_dequeue_err_skb).
+ *    SO_REUSEPORT needs no lock of its own: sk_reuseport is set before bind,
+ *    and the receive path picks among the sockets it finds in the RCU chain
+ *    with a hash of the packet's addresses and ports (table.c).
+ *
  *  - counters (struct ttp_net.mib) are atomics: updated from any context.
  *  - port_range (struct ttp_net) is one u32 read and written with
  *    READ_ONCE/WRITE_ONCE, so a reader never sees half of an update.
@@ -45,10 +60,24 @@
 #define TTP_PORT_MIN_DEFAULT	32768
 #define TTP_PORT_MAX_DEFAULT	60999
 
-/* A TTP socket: inet_sock first, so the IPv4 output helpers work on it. */
+/*
+ * A TTP socket: inet_sock first, so the IPv4 helpers (ip_setsockopt,
+ * ip_queue_xmit, ip_cmsg_recv_offset) work on it. The cork fields hold the
+ * pieces of a datagram being assembled by MSG_MORE or TTP_CORK.
+ */
 struct ttp_sock {
 	struct inet_sock	inet;
+	struct sk_buff_head	pending;	/* payload pieces, in order */
+	u32			pending_len;	/* their total length */
+	__be32			pending_daddr;	/* where the datagram goes */
+	__be16			pending_dport;
+	u8			cork;		/* TTP_CORK is on */
 };
+
+static inline struct ttp_sock *ttp_sk(const struct sock *sk)
+{
+	return (struct ttp_sock *)sk;
+}
 
 /* The port table of one namespace; see the locking notes above. */
 struct ttp_table {
@@ -76,14 +105,6 @@ struct ttp_net {
 	u32			port_range;	/* max << 16 | min */
 	struct ctl_table_header	*sysctl;
 };
-
-/* Per-skb state of a received datagram, kept in skb->cb. */
-struct ttp_skb_cb {
-	__be32	saddr;
-	__be16	sport;
-};
-
-#define TTP_SKB_CB(skb)	((struct ttp_skb_cb *)&((skb)->cb[0]))
 
 /* Module parameters (af_ttp.c): the family and protocol numbers in use. */
 extern int ttp_family;
@@ -141,17 +162,32 @@ int ttp_err(struct sk_buff *skb, u32 info);
 int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
 int ttp_local_addr_type(struct net *net, __be32 addr);
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+void ttp_sock_init(struct sock *sk);
+
+/* sockopt.c: SOL_IP (delegated to IPv4) and SOL_TTP options */
 int ttp_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen);
 int ttp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen);
-void ttp_sock_init(struct sock *sk);
+
+/* errqueue.c: IP_RECVERR, the error queue and received IP cmsgs */
+void ttp_queue_icmp_error(struct sock *sk, struct sk_buff *skb, int err,
+			  u32 info);
+int ttp_recv_error(struct sock *sk, struct msghdr *msg, size_t len);
+void ttp_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
+
+/* cork.c: one datagram assembled from several sends (MSG_MORE, TTP_CORK) */
+int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len);
+int ttp_cork_push(struct sock *sk);
+void ttp_cork_flush(struct sock *sk);
 int ttp_release(struct socket *sock);
 
 /* dgram.c */
 extern const struct proto_ops ttp_dgram_ops;
 int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen);
-void ttp_dgram_err(struct sock *sk, int type, int code);
+void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info);
+int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport);
 
 /* proc.c */
 int ttp_proc_init_net(struct net *net);

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket options. SOL_IP options are IPv4's: ip_setsockopt() and
+ * ip_getsockopt() store them in the inet_sock, where the send and receive
+ * paths find them (TTL, TOS, IP_PKTINFO and the other receive cmsgs,
+ * IP_RECVERR, IP_MTU_DISCOVER). TTP refuses the multicast ones: it has no
+ * group membership (docs/protocol.md, "Multicast"). SOL_TTP has TTP_CORK.
+ * SOL_SOCKET options never get here.
+ */
+#include <linux/in.h>
+#include <net/ip.h>
+
+#include "ttp.h"
+
+/* The IPv4 options TTP refuses with ENOPROTOOPT: all of multicast. */
+static bool ttp_ip_opt_refused(int optname)
+{
+	switch (optname) {
+	case IP_MULTICAST_IF:
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+	case IP_MULTICAST_ALL:
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+	case IP_MSFILTER:
+	case MCAST_JOIN_GROUP:
+	case MCAST_LEAVE_GROUP:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+	case MCAST_MSFILTER:
+		return true;
+	}
+	return false;
+}
+
+static int ttp_set_cork(struct sock *sk, sockptr_t optval,
+			unsigned int optlen)
+{
+	int val, err = 0;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	ttp_sk(sk)->cork = !!val;
+	/* Clearing the cork sends what it held, as UDP_CORK does. */
+	if (!val && !skb_queue_empty(&ttp_sk(sk)->pending))
+		err = ttp_cork_push(sk);
+	release_sock(sk);
+	return err;
+}
+
+int ttp_setsockopt(struct socket *sock, int level, int optname,
+		   sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+
+	if (level == SOL_IP) {
+		if (ttp_ip_opt_refused(optname))
+			return -ENOPROTOOPT;
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	}
+	if (level == SOL_TTP && optname == TTP_CORK)
+		return ttp_set_cork(sk, optval, optlen);
+	return -ENOPROTOOPT;
+}
+
+int ttp_getsockopt(struct socket *sock, int level, int optname,
+		   char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	int val, len;
+
+	if (level == SOL_IP) {
+		if (ttp_ip_opt_refused(optname))
+			return -ENOPROTOOPT;
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	}
+	if (level != SOL_TTP || optname != TTP_CORK)
+		return -ENOPROTOOPT;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+	val = READ_ONCE(ttp_sk(sk)->cork);
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
