@@ -55,6 +55,7 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 	sock->ops = ops;
 	sock_init_data(sock, sk);
 	ttp_sock_init(sk);
+	ttp_custom_sol_socket(sock);
 	return 0;
 }
 

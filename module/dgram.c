@@ -77,6 +77,7 @@ static void ttp_dgram_disconnect(struct sock *sk)
 	inet->inet_daddr = 0;
 	inet->inet_dport = 0;
 	sk->sk_bound_dev_if = 0;
+	sk_dst_reset(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_rcv_saddr = 0;
 		inet->inet_saddr = 0;
@@ -111,7 +112,8 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 		ip_rt_put(rt);
 		return -EACCES;
 	}
-	ip_rt_put(rt);
+	/* Kept for IP_MTU and path MTU updates; sends route afresh. */
+	sk_dst_set(sk, &rt->dst);
 
 	if (!inet->inet_saddr)
 		inet->inet_saddr = fl4.saddr;

@@ -79,6 +79,7 @@ static void ttp_sock_destruct(struct sock *sk)
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
 	skb_queue_purge(&ttp_sk(sk)->pending);
+	sk_dst_reset(sk);
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 	WARN_ON_ONCE(!sk_unhashed(sk));
 }

@@ -5,7 +5,7 @@
  * paths find them (TTL, TOS, IP_PKTINFO and the other receive cmsgs,
  * IP_RECVERR, IP_MTU_DISCOVER). TTP refuses the multicast ones: it has no
  * group membership (docs/protocol.md, "Multicast"). SOL_TTP has TTP_CORK.
- * SOL_SOCKET options never get here.
+ * SOL_SOCKET options get here only where the kernel lets them (compat.h).
  */
 #include <linux/in.h>
 #include <net/ip.h>
@@ -58,11 +58,43 @@ static int ttp_set_cork(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
+/*
+ * SOL_SOCKET, on kernels that let TTP see it (compat.h): SO_REUSEPORT here,
+ * since the socket layer allows it to IPv4 and IPv6 only; the reuseport BPF
+ * programs are refused (TTP spreads by hash, table.c); the rest is the
+ * socket layer's.
+ */
+static int ttp_setsockopt_socket(struct socket *sock, int optname,
+				 sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	int val;
+
+	switch (optname) {
+	case SO_REUSEPORT:
+		if (optlen < sizeof(int))
+			return -EINVAL;
+		if (copy_from_sockptr(&val, optval, sizeof(val)))
+			return -EFAULT;
+		lock_sock(sk);
+		sk->sk_reuseport = !!val;
+		release_sock(sk);
+		return 0;
+	case SO_ATTACH_REUSEPORT_CBPF:
+	case SO_ATTACH_REUSEPORT_EBPF:
+	case SO_DETACH_REUSEPORT_BPF:
+		return -ENOPROTOOPT;
+	}
+	return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
+}
+
 int ttp_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen)
 {
 	struct sock *sk = sock->sk;
 
+	if (level == SOL_SOCKET)
+		return ttp_setsockopt_socket(sock, optname, optval, optlen);
 	if (level == SOL_IP) {
 		if (ttp_ip_opt_refused(optname))
 			return -ENOPROTOOPT;
