@@ -33,9 +33,15 @@
  *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
  *    (softirq) appends under the queue's own spinlock (sock_queue_err_skb),
  *    MSG_ERRQUEUE receives dequeue under it (sock_dequeue_err_skb).
- *    SO_REUSEPORT needs no lock of its own: sk_reuseport is set before bind,
- *    and the receive path picks among the sockets it finds in the RCU chain
- *    with a hash of the packet's addresses and ports (table.c).
+ *    SO_REUSEPORT needs no lock of its own: sk_reuseport is written under
+ *    the socket lock (sockopt.c), read by bind under the table lock and by
+ *    the receive path under RCU, which picks among the sockets it finds in
+ *    the chain with a hash of the packet's addresses and ports (table.c).
+ *    sk_dst_cache (the route of a connected socket, for IP_MTU and path MTU
+ *    updates) is set by connect and cleared by disconnect under the socket
+ *    lock; the ICMP path updates it with IPv4's own helpers, which use
+ *    bh_lock_sock and the RCU-safe sk_dst_set(). Sends route afresh and do
+ *    not use it.
  *
  *  - counters (struct ttp_net.mib) are atomics: updated from any context.
  *  - port_range (struct ttp_net) is one u32 read and written with
