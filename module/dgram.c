@@ -34,7 +34,7 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	if (err)
 		return err;
 	saddr = addr->sttp_addr.s_addr;
-	type = ttp_local_addr_type(sock_net(sk), saddr);
+	type = ttp_local_addr_type(sk, saddr);
 	if (type < 0)
 		return type;
 	/* No group membership, so no receiving on a group address. */

@@ -9,17 +9,19 @@
 #include "ttp.h"
 
 /*
- * Route from @sk's bound address and port to daddr:dport. On success
- * returns the route and fills @fl4, whose saddr is the source to use.
+ * Route from @sk's bound address and port to daddr:dport, out of the bound
+ * device, else the IP_UNICAST_IF one, as for UDP. On success returns the
+ * route and fills @fl4, whose saddr is the source to use.
  */
 struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
 			 __be32 daddr, __be16 dport)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	int oif = sk->sk_bound_dev_if ?: READ_ONCE(inet->uc_index);
 
 	return ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
 				     inet->inet_saddr, dport, inet->inet_sport,
-				     ttp_protocol, 0, sk->sk_bound_dev_if);
+				     ttp_protocol, 0, oif);
 }
 
 /*

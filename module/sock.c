@@ -31,11 +31,13 @@ int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 }
 
 /*
- * May a socket in @net bind to @addr? Returns the address's route type
- * (RTN_LOCAL, RTN_BROADCAST for INADDR_ANY, ...) or -EADDRNOTAVAIL.
+ * May @sk bind to @addr? Returns the address's route type (RTN_LOCAL,
+ * RTN_BROADCAST for INADDR_ANY, ...) or -EADDRNOTAVAIL. As for UDP, any
+ * address will do with ip_nonlocal_bind, IP_FREEBIND or IP_TRANSPARENT.
  */
-int ttp_local_addr_type(struct net *net, __be32 addr)
+int ttp_local_addr_type(struct sock *sk, __be32 addr)
 {
+	struct net *net = sock_net(sk);
 	unsigned int type = inet_addr_type(net, addr);
 
 	switch (type) {
@@ -44,7 +46,7 @@ int ttp_local_addr_type(struct net *net, __be32 addr)
 	case RTN_BROADCAST:
 		return type;
 	}
-	if (READ_ONCE(net->ipv4.sysctl_ip_nonlocal_bind))
+	if (inet_can_nonlocal_bind(net, inet_sk(sk)))
 		return RTN_UNICAST;
 	return -EADDRNOTAVAIL;
 }
@@ -80,6 +82,8 @@ static void ttp_sock_destruct(struct sock *sk)
 	skb_queue_purge(&sk->sk_error_queue);
 	skb_queue_purge(&ttp_sk(sk)->pending);
 	sk_dst_reset(sk);
+	/* IP_OPTIONS; readers are gone (SOCK_RCU_FREE) */
+	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 	WARN_ON_ONCE(!sk_unhashed(sk));
 }

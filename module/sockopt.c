@@ -12,10 +12,15 @@
 
 #include "ttp.h"
 
-/* The IPv4 options TTP refuses with ENOPROTOOPT: all of multicast. */
+/*
+ * The IPv4 options TTP refuses with ENOPROTOOPT: all of multicast, and the
+ * per-socket IPsec policies, which IPv4 frees only in its own release.
+ */
 static bool ttp_ip_opt_refused(int optname)
 {
 	switch (optname) {
+	case IP_IPSEC_POLICY:
+	case IP_XFRM_POLICY:
 	case IP_MULTICAST_IF:
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
