@@ -973,6 +973,80 @@ TEST_F(diff, ip_pktinfo)
 	}
 }
 
+/* Wait until every stack's socket i is readable or has an error. */
+static void wait_in(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(diff) *self, int i)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int s;
+
+	for (s = 0; s < self->n; s++) {
+		pfd.fd = FD(s, i);
+		ASSERT_EQ(1, poll(&pfd, 1, 2000)) TH_LOG("stack %d", s);
+	}
+}
+
+static struct res op_setsockopt_buf(FIXTURE_DATA(diff) *self, int s, int i,
+				    int level, int opt, const void *v,
+				    socklen_t len)
+{
+	struct res r = {};
+
+	errno = 0;
+	r.ret = setsockopt(FD(s, i), level, opt, v, len);
+	norm(s, &r);
+	return r;
+}
+
+static struct res op_getsockopt_buf(FIXTURE_DATA(diff) *self, int s, int i,
+				    int level, int opt)
+{
+	socklen_t len = sizeof(((struct res *)0)->data);
+	struct res r = {};
+
+	errno = 0;
+	r.ret = getsockopt(FD(s, i), level, opt, r.data, &len);
+	r.flags = len;
+	norm(s, &r);
+	return r;
+}
+
+TEST_F(diff, ip_options_record_route)
+{
+	/* NOP, then record route with room for one address */
+	static const unsigned char rr[8] = { 1, 7, 7, 4 };
+
+	STEP(op_setsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS, rr,
+			       sizeof(rr)), 0, 0);
+	STEP_FLAGS(op_getsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS), 0, 0,
+		   8);
+	STEP(op_setsockopt(self, s, B, SOL_IP, IP_RECVOPTS, 1), 0, 0);
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "route", 0, PB, FULL, FAM_OWN), 5, 0);
+	wait_in(_metadata, self, B);
+	{
+		DO(op_recv_cm(self, s, B, 0), 5, 0);
+		ASSERT_NE(NULL, cm_find(&_r[UDP], IP_RECVOPTS));
+	}
+}
+
+TEST_F(diff, ip_freebind_unicast_if)
+{
+	int lo = htonl(1);
+
+	STEP(op_bind(self, s, A, IP4(10, 9, 9, 9), PA, FULL, FAM_OWN), -1,
+	     EADDRNOTAVAIL);
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_FREEBIND, 1), 0, 0);
+	STEP(op_bind(self, s, A, IP4(10, 9, 9, 9), PA, FULL, FAM_OWN), 0, 0);
+	STEP(op_bind(self, s, B, LO, PB, FULL, FAM_OWN), 0, 0);
+	STEP(op_setsockopt(self, s, C, SOL_IP, IP_UNICAST_IF, lo), 0, 0);
+	STEP_FLAGS(op_getsockopt(self, s, C, SOL_IP, IP_UNICAST_IF), 0, 0,
+		   lo);
+	STEP(op_send(self, s, C, "if", 0, PB, FULL, FAM_OWN), 2, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 2, 0, "if", 0);
+}
+
 /* A send with one SOL_IP cmsg of type @type and int value @v */
 static struct res op_send_cm(FIXTURE_DATA(diff) *self, int s, int i,
 			     int port, int type, int v)
@@ -1017,19 +1091,6 @@ TEST_F(diff, ip_ttl_send_cmsg)
 			TH_LOG("known difference: TTP ignores ancillary data on send (IP_TTL, IP_TOS, IP_PKTINFO cmsgs)");
 			ASSERT_EQ(64, *(int *)v);
 		}
-	}
-}
-
-/* Wait until every stack's socket i is readable or has an error. */
-static void wait_in(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(diff) *self, int i)
-{
-	struct pollfd pfd = { .events = POLLIN };
-	int s;
-
-	for (s = 0; s < self->n; s++) {
-		pfd.fd = FD(s, i);
-		ASSERT_EQ(1, poll(&pfd, 1, 2000)) TH_LOG("stack %d", s);
 	}
 }
 
