@@ -86,13 +86,15 @@ int ttp_cork_push(struct sock *sk)
 
 	if (skb_queue_empty(&ts->pending))
 		return 0;
-	rt = ttp_route(sk, &fl4, ts->pending_daddr, ts->pending_dport);
+	rt = ttp_route(sk, &fl4, ts->pending_daddr, ts->pending_dport,
+		       &ts->pending_ipc);
 	if (IS_ERR(rt)) {
 		ttp_cork_flush(sk);
 		return PTR_ERR(rt);
 	}
 	skb = ttp_cork_chain(ts);
-	return ttp_dgram_send_skb(sk, skb, rt, &fl4, ts->pending_dport);
+	return ttp_dgram_send_skb(sk, skb, rt, &fl4, ts->pending_dport,
+				  &ts->pending_ipc);
 }
 
 void ttp_cork_flush(struct sock *sk)

@@ -105,7 +105,8 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 	if (ipv4_is_multicast(usin->sttp_addr.s_addr))
 		return -EOPNOTSUPP;
 
-	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port);
+	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port,
+		       NULL);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	if ((rt->rt_flags & RTCF_BROADCAST) && !sock_flag(sk, SOCK_BROADCAST)) {
@@ -199,17 +200,18 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 
 /*
  * Everything a send decides under the socket lock: the implicit bind, the
- * checks udp_sendmsg() makes, in its order, and the route. Returns the route
- * with @fl4 and @dport filled, or an ERR_PTR.
+ * checks udp_sendmsg() makes, in its order, the ancillary data and the
+ * route. Returns the route with @fl4, @dport and @ipc filled, or an ERR_PTR.
  */
 static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 					  size_t len, struct flowi4 *fl4,
-					  __be16 *dport)
+					  __be16 *dport, struct ttp_ipc *ipc)
 {
 	struct rtable *rt;
 	__be32 daddr;
 	int err;
 
+	ttp_ipc_init(ipc);
 	err = ttp_table_autobind(sk);
 	if (!err && len > TTP_MAX_DGRAM)
 		err = -EMSGSIZE;
@@ -217,7 +219,9 @@ static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 		err = -EOPNOTSUPP;
 	if (!err)
 		err = ttp_dgram_dest(sk, msg, &daddr, dport);
-	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport);
+	if (!err && msg->msg_controllen)
+		err = ttp_cmsg_send(msg, ipc);
+	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport, ipc);
 
 	if (!IS_ERR(rt) && (rt->rt_flags & RTCF_BROADCAST) &&
 	    !sock_flag(sk, SOCK_BROADCAST)) {
@@ -229,23 +233,24 @@ static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 
 static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 					size_t len, struct flowi4 *fl4,
-					__be16 *dport)
+					__be16 *dport, struct ttp_ipc *ipc)
 {
 	struct rtable *rt;
 
 	lock_sock(sk);
-	rt = __ttp_dgram_prepare(sk, msg, len, fl4, dport);
+	rt = __ttp_dgram_prepare(sk, msg, len, fl4, dport, ipc);
 	release_sock(sk);
 	return rt;
 }
 
 /*
  * Put the header on @skb (payload at skb->data) and send it along @rt,
- * whose reference it takes. Returns 0 (also when a full device queue lost
- * the datagram, as for UDP) or a negative errno.
+ * whose reference it takes, as @ipc asks. Returns 0 (also when a full
+ * device queue lost the datagram, as for UDP) or a negative errno.
  */
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
-		       struct rtable *rt, struct flowi4 *fl4, __be16 dport)
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
+		       const struct ttp_ipc *ipc)
 {
 	struct net *net = sock_net(sk);
 	int err;
@@ -253,7 +258,7 @@ int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
 	skb_dst_set(skb, &rt->dst);
 
-	err = ttp_xmit(sk, skb, fl4);
+	err = ttp_xmit(sk, skb, fl4, ipc);
 	if (!err) {
 		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
 		return 0;
@@ -281,7 +286,8 @@ static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
 
 	lock_sock(sk);
 	if (skb_queue_empty(&ts->pending)) {
-		rt = __ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
+		rt = __ttp_dgram_prepare(sk, msg, len, &fl4, &dport,
+					 &ts->pending_ipc);
 		if (IS_ERR(rt)) {
 			err = PTR_ERR(rt);
 			goto out;
@@ -304,6 +310,7 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
+	struct ttp_ipc ipc;
 	struct flowi4 fl4;
 	struct rtable *rt;
 	__be16 dport;
@@ -314,7 +321,7 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	if (more || !skb_queue_empty_lockless(&ttp_sk(sk)->pending))
 		return ttp_dgram_sendmsg_corked(sk, msg, len, more);
 
-	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
+	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport, &ipc);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	skb = ttp_dgram_alloc(sk, msg, len, rt, &err);
@@ -322,7 +329,7 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 		ip_rt_put(rt);
 		goto out;
 	}
-	err = ttp_dgram_send_skb(sk, skb, rt, &fl4, dport);
+	err = ttp_dgram_send_skb(sk, skb, rt, &fl4, dport, &ipc);
 	if (!err)
 		return len;
 out:

@@ -110,6 +110,57 @@ int ttp_setsockopt(struct socket *sock, int level, int optname,
 	return -ENOPROTOOPT;
 }
 
+/*
+ * The SOL_IP ancillary data of a send, as UDP takes it: IP_PKTINFO (source
+ * address and device), IP_TOS, and IP_TTL, which is checked but not applied
+ * (docs/protocol.md, 4.5). Other levels are ignored; a malformed cmsg or an
+ * unknown SOL_IP one is -EINVAL.
+ */
+int ttp_cmsg_send(struct msghdr *msg, struct ttp_ipc *ipc)
+{
+	struct in_pktinfo *info;
+	struct cmsghdr *cmsg;
+	int val;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_IP)
+			continue;
+		switch (cmsg->cmsg_type) {
+		case IP_PKTINFO:
+			if (cmsg->cmsg_len != CMSG_LEN(sizeof(*info)))
+				return -EINVAL;
+			info = (struct in_pktinfo *)CMSG_DATA(cmsg);
+			if (info->ipi_ifindex)
+				ipc->oif = info->ipi_ifindex;
+			ipc->saddr = info->ipi_spec_dst.s_addr;
+			break;
+		case IP_TTL:
+			if (cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+				return -EINVAL;
+			val = *(int *)CMSG_DATA(cmsg);
+			if (val < 1 || val > 255)
+				return -EINVAL;
+			break;
+		case IP_TOS:
+			if (cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+				val = *(int *)CMSG_DATA(cmsg);
+			else if (cmsg->cmsg_len == CMSG_LEN(sizeof(u8)))
+				val = *(u8 *)CMSG_DATA(cmsg);
+			else
+				return -EINVAL;
+			if (val < 0 || val > 255)
+				return -EINVAL;
+			ipc->tos = val;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int ttp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen)
 {

@@ -67,6 +67,23 @@
 #define TTP_PORT_MAX_DEFAULT	60999
 
 /*
+ * What the ancillary data of one send asks for (sockopt.c); the zero or
+ * negative value of each field means "the socket's".
+ */
+struct ttp_ipc {
+	__be32	saddr;		/* IP_PKTINFO ipi_spec_dst */
+	int	oif;		/* IP_PKTINFO ipi_ifindex */
+	int	tos;		/* IP_TOS */
+};
+
+static inline void ttp_ipc_init(struct ttp_ipc *ipc)
+{
+	ipc->saddr = 0;
+	ipc->oif = 0;
+	ipc->tos = -1;
+}
+
+/*
  * A TTP socket: inet_sock first, so the IPv4 helpers (ip_setsockopt,
  * ip_queue_xmit, ip_cmsg_recv_offset) work on it. The cork fields hold the
  * pieces of a datagram being assembled by MSG_MORE or TTP_CORK.
@@ -77,6 +94,7 @@ struct ttp_sock {
 	u32			pending_len;	/* their total length */
 	__be32			pending_daddr;	/* where the datagram goes */
 	__be16			pending_dport;
+	struct ttp_ipc		pending_ipc;	/* the first send's cmsgs */
 	u8			cork;		/* TTP_CORK is on */
 };
 
@@ -157,8 +175,9 @@ bool ttp_checksum_bad(struct sk_buff *skb);
 
 /* output.c */
 struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
-			 __be32 daddr, __be16 dport);
-int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4);
+			 __be32 daddr, __be16 dport, const struct ttp_ipc *ipc);
+int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
+	     const struct ttp_ipc *ipc);
 
 /* input.c */
 int ttp_rcv(struct sk_buff *skb);
@@ -175,6 +194,7 @@ int ttp_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen);
 int ttp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen);
+int ttp_cmsg_send(struct msghdr *msg, struct ttp_ipc *ipc);
 
 /* errqueue.c: IP_RECVERR, the error queue and received IP cmsgs */
 void ttp_queue_icmp_error(struct sock *sk, struct sk_buff *skb, int err,
@@ -193,7 +213,8 @@ extern const struct proto_ops ttp_dgram_ops;
 int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen);
 void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info);
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
-		       struct rtable *rt, struct flowi4 *fl4, __be16 dport);
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
+		       const struct ttp_ipc *ipc);
 
 /* proc.c */
 int ttp_proc_init_net(struct net *net);
