@@ -55,6 +55,44 @@ void ttp_queue_icmp_error(struct sock *sk, struct sk_buff *skb, int err,
 		kfree_skb(eskb);
 }
 
+/*
+ * Process context: a send to daddr:dport failed with EMSGSIZE locally, the
+ * path MTU being @mtu. With IP_RECVERR, queue that as an
+ * SO_EE_ORIGIN_LOCAL error without payload, as UDP does.
+ */
+void ttp_queue_local_error(struct sock *sk, __be32 daddr, __be16 dport,
+			   u32 mtu)
+{
+	struct sock_exterr_skb *serr;
+	struct iphdr *iph;
+	struct sk_buff *skb;
+
+	if (!ttp_recverr(sk))
+		return;
+	skb = alloc_skb(sizeof(*iph), GFP_KERNEL);
+	if (!skb)
+		return;
+
+	/* Only the destination of this header is read (ttp_recv_error()). */
+	skb_put_zero(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->daddr = daddr;
+
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = EMSGSIZE;
+	serr->ee.ee_origin = SO_EE_ORIGIN_LOCAL;
+	serr->ee.ee_info = mtu;
+	serr->addr_offset = (u8 *)&iph->daddr - skb_network_header(skb);
+	serr->port = dport;
+
+	__skb_pull(skb, sizeof(*iph));
+	skb_reset_transport_header(skb);
+	if (sock_queue_err_skb(sk, skb))
+		kfree_skb(skb);
+}
+
 /* The IP_RECVERR cmsg: the error, then who reported it. */
 struct ttp_errhdr {
 	struct sock_extended_err	ee;

@@ -51,6 +51,9 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	mtu = ip_sk_use_pmtu(sk) ? dst_mtu(dst) : READ_ONCE(dst->dev->mtu);
 	if (skb->len + sizeof(struct iphdr) > mtu) {
 		if (!ip_sk_ignore_df(sk)) {
+			/* UDP names the connected peer's port, if any. */
+			ttp_queue_local_error(sk, fl4->daddr,
+					      inet_sk(sk)->inet_dport, mtu);
 			kfree_skb(skb);
 			return -EMSGSIZE;
 		}

@@ -199,6 +199,8 @@ int ttp_cmsg_send(struct msghdr *msg, struct ttp_ipc *ipc);
 /* errqueue.c: IP_RECVERR, the error queue and received IP cmsgs */
 void ttp_queue_icmp_error(struct sock *sk, struct sk_buff *skb, int err,
 			  u32 info);
+void ttp_queue_local_error(struct sock *sk, __be32 daddr, __be16 dport,
+			   u32 mtu);
 int ttp_recv_error(struct sock *sk, struct msghdr *msg, size_t len);
 void ttp_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
 
