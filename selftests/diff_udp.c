@@ -1509,4 +1509,54 @@ TEST_F(diff, pmtu_frag_needed)
 	SAME(op_send_len(self, s, A, 1000, 0, -1));
 }
 
+/* Set lo's MTU (the test runs in its own network namespace). */
+static int set_lo_mtu(int mtu)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCSIFMTU, &ifr);
+	close(fd);
+	return ret;
+}
+
+TEST_F(diff, pmtu_do_local_error)
+{
+	const struct sock_extended_err *ee;
+	const struct sockaddr_in *off;
+
+	ASSERT_EQ(0, set_lo_mtu(1500));
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_RECVERR, 1), 0, 0);
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_MTU_DISCOVER,
+			   IP_PMTUDISC_DO), 0, 0);
+	bind_ab(_metadata, self);
+	/* DO: too big for the path is EMSGSIZE, and a local error queued */
+	STEP(op_send_len(self, s, A, 2000, 0, PB), -1, EMSGSIZE);
+	{
+		DO(op_recv_cm(self, s, A, MSG_ERRQUEUE), 0, 0);
+		ASSERT_EQ(MSG_ERRQUEUE, _r[UDP].flags);
+		ASSERT_EQ(htonl(LO), _r[UDP].addr.sttp_addr.s_addr);
+		ee = (const void *)cm_find(&_r[UDP], IP_RECVERR);
+		ASSERT_NE(NULL, ee);
+		ASSERT_EQ(EMSGSIZE, ee->ee_errno);
+		ASSERT_EQ(SO_EE_ORIGIN_LOCAL, ee->ee_origin);
+		ASSERT_EQ(1500, ee->ee_info);
+		off = (const void *)(ee + 1);
+		ASSERT_EQ(AF_UNSPEC, off->sin_family);
+	}
+	STEP(op_recv_cm(self, s, A, MSG_ERRQUEUE), -1, EAGAIN);
+	STEP(op_send_len(self, s, A, 1000, 0, PB), 1000, 0);
+	/* WANT: the same datagram goes, fragmented */
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_MTU_DISCOVER,
+			   IP_PMTUDISC_WANT), 0, 0);
+	STEP(op_send_len(self, s, A, 2000, 0, PB), 2000, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, MSG_TRUNC, 1000, 0, "xxxx", MSG_TRUNC);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, MSG_TRUNC, 2000, 0, "xxxx", MSG_TRUNC);
+	STEP(op_recv_cm(self, s, A, MSG_ERRQUEUE), -1, EAGAIN);
+}
+
 TEST_HARNESS_MAIN
