@@ -430,10 +430,16 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 {
 	const struct ttphdr *th = ttp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
-	struct sock *sk;
+	struct sock *sk = NULL;
 
-	sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
-			      iph->daddr, th->dest, inet_iif(skb));
+	/*
+	 * No TTP socket is a member of a group (docs/protocol.md, 4.5), even
+	 * if this host joined it for another protocol. icmp_send() answers
+	 * nothing about a datagram sent to a group.
+	 */
+	if (!ipv4_is_multicast(iph->daddr))
+		sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
+				      iph->daddr, th->dest, inet_iif(skb));
 	if (!sk) {
 		ttp_inc_stats(net, TTP_MIB_NOPORTS);
 		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
