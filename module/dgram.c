@@ -422,6 +422,67 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 	return err;
 }
 
+/* Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. */
+static void ttp_dgram_queue(struct net *net, struct sock *sk,
+			    struct sk_buff *skb, int hlen)
+{
+	ttp_pktinfo_prepare(sk, skb);
+	__skb_pull(skb, hlen);
+
+	if (sock_queue_rcv_skb(sk, skb) < 0) {
+		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		kfree_skb(skb);
+	} else {
+		ttp_inc_stats(net, TTP_MIB_INDATAGRAMS);
+	}
+}
+
+struct ttp_bcast {
+	struct ttp_match_cb	cb;
+	struct net		*net;
+	struct sk_buff		*skb;
+	int			hlen;
+};
+
+/* One matching socket of a broadcast: a copy for it; drops the reference. */
+static void ttp_dgram_bcast_one(struct sock *sk, struct ttp_match_cb *cb)
+{
+	struct ttp_bcast *b = container_of(cb, struct ttp_bcast, cb);
+	struct sk_buff *copy = skb_clone(b->skb, GFP_ATOMIC);
+
+	if (copy) {
+		ttp_dgram_queue(b->net, sk, copy, b->hlen);
+	} else {
+		ttp_inc_stats(b->net, TTP_MIB_RCVBUFERRORS);
+		ttp_inc_stats(b->net, TTP_MIB_INERRORS);
+	}
+	sock_put(sk);
+}
+
+/*
+ * A datagram addressed to a broadcast address: as UDP, a copy for every
+ * socket bound to its port and a matching address. None: NoPorts (and no
+ * ICMP, which is never sent about a broadcast).
+ */
+static int ttp_dgram_rcv_bcast(struct net *net, struct sk_buff *skb, int hlen)
+{
+	const struct ttphdr *th = ttp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct ttp_bcast b = {
+		.cb.fn = ttp_dgram_bcast_one,
+		.net = net,
+		.skb = skb,
+		.hlen = hlen,
+	};
+
+	if (!ttp_table_match_all(net, SOCK_DGRAM, iph->saddr, th->source,
+				 iph->daddr, th->dest, inet_iif(skb), &b.cb))
+		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+	consume_skb(skb);
+	return 0;
+}
+
 /*
  * Softirq: deliver a checked datagram whose payload starts @hlen bytes in,
  * or answer port unreachable.
@@ -430,7 +491,11 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 {
 	const struct ttphdr *th = ttp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
+	struct rtable *rt = skb_rtable(skb);
 	struct sock *sk = NULL;
+
+	if (rt && (rt->rt_flags & RTCF_BROADCAST))
+		return ttp_dgram_rcv_bcast(net, skb, hlen);
 
 	/*
 	 * No TTP socket is a member of a group (docs/protocol.md, 4.5), even
@@ -447,16 +512,7 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 		return 0;
 	}
 
-	ttp_pktinfo_prepare(sk, skb);
-	__skb_pull(skb, hlen);
-
-	if (sock_queue_rcv_skb(sk, skb) < 0) {
-		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
-		ttp_inc_stats(net, TTP_MIB_INERRORS);
-		kfree_skb(skb);
-	} else {
-		ttp_inc_stats(net, TTP_MIB_INDATAGRAMS);
-	}
+	ttp_dgram_queue(net, sk, skb, hlen);
 	sock_put(sk);
 	return 0;
 }

@@ -163,6 +163,35 @@ static int ttp_score(const struct sock *sk, int type, __be32 saddr,
 }
 
 /*
+ * Call @cb->fn for every socket of @type that matches a packet from
+ * saddr:sport to daddr:dport arriving on @dif, with a reference held that
+ * it drops: the receivers of a broadcast. Runs under RCU (any context);
+ * returns how many there were.
+ */
+int ttp_table_match_all(struct net *net, int type,
+			__be32 saddr, __be16 sport,
+			__be32 daddr, __be16 dport, int dif,
+			struct ttp_match_cb *cb)
+{
+	struct ttp_table *t = &ttp_pernet(net)->table;
+	u16 port = ntohs(dport);
+	struct sock *sk;
+	int n = 0;
+
+	rcu_read_lock();
+	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
+		if (inet_sk(sk)->inet_num != port ||
+		    ttp_score(sk, type, saddr, sport, daddr, dif) < 0 ||
+		    !refcount_inc_not_zero(&sk->sk_refcnt))
+			continue;
+		cb->fn(sk, cb);
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
  * SO_REUSEPORT: @best is the first of the best-scoring sockets; if it and
  * others as good share the port by SO_REUSEPORT, pick one of them by a hash
  * of the packet's addresses and ports, so that each flow stays on one

@@ -12,6 +12,8 @@
  *            (softirq) walks them under rcu_read_lock() and takes a reference
  *            with refcount_inc_not_zero(); sockets are freed after a grace
  *            period (SOCK_RCU_FREE), so a walker never touches freed memory.
+ *            A broadcast is queued to each matching socket during the walk
+ *            (ttp_table_match_all), each under its own reference.
  *
  *  - struct sock of a TTP socket
  *    The socket lock (lock_sock) serialises bind, connect, disconnect,
@@ -164,6 +166,15 @@ void ttp_table_unhash(struct sock *sk);
 struct sock *ttp_table_lookup(struct net *net, int type,
 			      __be32 saddr, __be16 sport,
 			      __be32 daddr, __be16 dport, int dif);
+/* What ttp_table_match_all() calls, embedded in the caller's state. */
+struct ttp_match_cb {
+	void (*fn)(struct sock *sk, struct ttp_match_cb *cb);
+};
+
+int ttp_table_match_all(struct net *net, int type,
+			__be32 saddr, __be16 sport,
+			__be32 daddr, __be16 dport, int dif,
+			struct ttp_match_cb *cb);
 
 /* wire.c */
 bool ttp_len_ok(const struct sk_buff *skb);
