@@ -1418,11 +1418,10 @@ TEST_F(diff, broadcast_receive)
 		for (i = B; i <= C; i++)
 			while (recv(FD(s, i), &c, 1, MSG_DONTWAIT) == 1)
 				got[s][i]++;
-	ASSERT_EQ(1, got[UDP][B]);
-	ASSERT_EQ(1, got[UDP][C]);
-	if (self->n > 1) {
-		TH_LOG("known difference: a broadcast datagram goes to one TTP socket, not to each");
-		ASSERT_EQ(1, got[TTP][B] + got[TTP][C]);
+	/* each socket bound to the port gets its copy */
+	for (s = 0; s < self->n; s++) {
+		EXPECT_EQ(1, got[s][B]) TH_LOG("stack %d", s);
+		EXPECT_EQ(1, got[s][C]) TH_LOG("stack %d", s);
 	}
 }
 
