@@ -55,6 +55,7 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 	sock->ops = ops;
 	sock_init_data(sock, sk);
 	ttp_sock_init(sk);
+	ttp_custom_sol_socket(sock);
 	return 0;
 }
 
@@ -89,8 +90,6 @@ static int __init ttp_init(void)
 
 	BUILD_BUG_ON(sizeof(struct ttphdr) != TTP_HDR_LEN);
 	BUILD_BUG_ON(sizeof(struct sockaddr_ttp) != sizeof(struct sockaddr));
-	BUILD_BUG_ON(sizeof(struct ttp_skb_cb) >
-		     sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
 	BUILD_BUG_ON(TTP_MAX_DGRAM != 0xffff - sizeof(struct iphdr) - TTP_HDR_LEN);
 
 	err = ttp_check_params();

@@ -54,7 +54,6 @@ int ttp_err(struct sk_buff *skb, u32 info)
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct ttphdr *th = (const struct ttphdr *)(skb->data +
 							  (iph->ihl << 2));
-	const struct icmphdr *icmph = icmp_hdr(skb);
 	struct sock *sk;
 
 	/* The packet went from us (iph->saddr) to the peer (iph->daddr). */
@@ -63,7 +62,7 @@ int ttp_err(struct sk_buff *skb, u32 info)
 			      inet_iif(skb));
 	if (!sk)
 		return -ENOENT;
-	ttp_dgram_err(sk, icmph->type, icmph->code);
+	ttp_dgram_err(sk, skb, info);
 	sock_put(sk);
 	return 0;
 }

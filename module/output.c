@@ -11,29 +11,58 @@
 #include "ttp.h"
 
 /*
- * Route from @sk's bound address and port to daddr:dport. On success
- * returns the route and fills @fl4, whose saddr is the source to use.
+ * Route from @sk's bound address and port to daddr:dport, out of the bound
+ * device, else the IP_UNICAST_IF one, as for UDP; a send's IP_PKTINFO
+ * (@ipc, may be NULL) overrides source and device. On success returns the
+ * route and fills @fl4, whose saddr is the source to use.
  */
 struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
-			 __be32 daddr, __be16 dport)
+			 __be32 daddr, __be16 dport, const struct ttp_ipc *ipc)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	int oif = sk->sk_bound_dev_if ?: READ_ONCE(inet->uc_index);
+	__be32 saddr = inet->inet_saddr;
 
-	return ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
-				     inet->inet_saddr, dport, inet->inet_sport,
-				     ttp_protocol, 0, sk->sk_bound_dev_if);
+	if (ipc && ipc->oif)
+		oif = ipc->oif;
+	if (ipc && ipc->saddr)
+		saddr = ipc->saddr;
+	return ip_route_output_ports(sock_net(sk), fl4, sk, daddr, saddr,
+				     dport, inet->inet_sport, ttp_protocol, 0,
+				     oif);
 }
 
 /*
  * Send @skb, its TTP header at skb->data, along the route in its dst, with
- * addresses from @fl4. Consumes the skb. Returns 0 or a negative errno.
+ * addresses from @fl4, and the TOS of @ipc (may be NULL) or the socket.
+ * Consumes the skb. Returns 0 or a negative errno.
  */
-int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4)
+int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
+	     const struct ttp_ipc *ipc)
 {
+	u8 tos = ipc && ipc->tos >= 0 ? ipc->tos : READ_ONCE(inet_sk(sk)->tos);
+	struct dst_entry *dst = skb_dst(skb);
+	unsigned int mtu;
 	int err;
 
+	/*
+	 * Path MTU discovery as UDP does it: a datagram too big for the path
+	 * fails with EMSGSIZE under IP_PMTUDISC_DO/PROBE; otherwise it goes
+	 * without DF, for IP to fragment.
+	 */
+	mtu = ip_sk_use_pmtu(sk) ? dst_mtu(dst) : READ_ONCE(dst->dev->mtu);
+	if (skb->len + sizeof(struct iphdr) > mtu) {
+		if (!ip_sk_ignore_df(sk)) {
+			/* UDP names the connected peer's port, if any. */
+			ttp_queue_local_error(sk, fl4->daddr,
+					      inet_sk(sk)->inet_dport, mtu);
+			kfree_skb(skb);
+			return -EMSGSIZE;
+		}
+		skb->ignore_df = 1;
+	}
 	ttp_set_checksum(skb, fl4->saddr, fl4->daddr);
-	err = ip_queue_xmit(sk, skb, flowi4_to_flowi(fl4));
+	err = __ip_queue_xmit(sk, skb, flowi4_to_flowi(fl4), tos);
 	if (err > 0)
 		err = net_xmit_errno(err);
 	return err;
