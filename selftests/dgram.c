@@ -34,18 +34,22 @@ static char sbuf[BUFSZ], rbuf[BUFSZ];
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* A fresh netns with lo up; -1 (and the test skipped) if impossible. */
+/*
+ * A fresh netns with lo up. A kernel without network namespaces skips the
+ * test (-1); a socket of the stack under test that cannot be made fails
+ * it: that is the feature being tested, not a missing capability.
+ */
 static int setup_netns(struct __test_metadata *_metadata)
 {
 	int err = ttp_netns_new();
 
-	if (err)
-		SKIP(return -1, "cannot create a network namespace: %s",
-		     strerror(-err));
+	if (err == -EINVAL)
+		SKIP(return -1, "no network namespaces in this kernel");
+	ASSERT_EQ(0, err) TH_LOG("cannot create a network namespace: %s",
+				 strerror(-err));
 	err = ttp_probe();
-	if (err)
-		SKIP(return -1, "no TTP sockets (module not loaded?): %s",
-		     strerror(err));
+	ASSERT_EQ(0, err) TH_LOG("socket(%d, SOCK_DGRAM, 0): %s",
+				 ttp_family(), strerror(err));
 	return 0;
 }
 

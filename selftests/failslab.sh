@@ -19,8 +19,9 @@ if [ ! -d "$fs" ] || [ ! -f "$fs/require-start" ]; then
 	exit $KSFT_SKIP
 fi
 if ! grep -q '^ttp ' /proc/modules; then
-	echo "1..0 # SKIP ttp is not loaded"
-	exit $KSFT_SKIP
+	echo "1..1"
+	echo "not ok 1 failslab: ttp is not loaded"
+	exit 1
 fi
 
 echo "1..3"

@@ -95,8 +95,8 @@ case_same_port()
 
 case_ttpcat()
 {
-	[ -x "$TTPCAT" ] || skip "$TTPCAT not built"
-	[ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip "TTP only"
+	[ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip "TTP only: ttpcat speaks TTP"
+	[ -x "$TTPCAT" ] || fail "$TTPCAT not built"
 	bg ip netns exec "$B" timeout 20 "$TTPCAT" -l -u 7003 > "$TMPD/cat"
 	wait_port "$B" 7003 || fail "ttpcat -l -u 7003 did not bind"
 	echo "hello over ttp" | ip netns exec "$A" timeout 5 \
@@ -165,8 +165,8 @@ case_netns_churn()
 }
 
 require_basics
-setup_ns A B || skip_all "cannot create namespaces"
-link_ns "$A" va "$B" vb 10.0.1 || skip_all "cannot create a veth pair"
+setup_ns A B || bail_out "cannot create namespaces"
+link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 C=ttp-c-$$-$RANDOM
 NS_LIST+=("$C")
 

@@ -63,7 +63,7 @@ case_nothing_left()
 {
 	local f
 
-	loaded && skip "module is loaded"
+	loaded && fail "module is still loaded"
 	for f in /proc/net/ttp /proc/net/ttp_snmp /proc/sys/net/ttp \
 		 /sys/module/ttp; do
 		[ -e "$f" ] && fail "$f still exists"
@@ -145,11 +145,11 @@ case_other_numbers()
 
 [ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip_all "module test: TTP only"
 [ -r /proc/modules ] || skip_all "no loadable modules here"
-[ -n "${TTP_KO:-}" ] && [ -r "$TTP_KO" ] || skip_all "TTP_KO not set"
-loaded || skip_all "ttp is not loaded"
+[ -n "${TTP_KO:-}" ] && [ -r "$TTP_KO" ] || bail_out "TTP_KO (the ttp.ko to load) not set"
+loaded || bail_out "ttp is not loaded"
 require_basics
 trap 'ensure_loaded; ttp_cleanup' EXIT
-setup_ns A || skip_all "cannot create namespaces"
+setup_ns A || bail_out "cannot create namespaces"
 C=ttp-c-$$-$RANDOM
 NS_LIST+=("$C")
 # the slab caches the module owns, to check that they go away
