@@ -353,8 +353,19 @@ wait_until()
 	return 1
 }
 
-# modref: how many references hold the module (sockets pin it)
+# modref: how many references hold the module (sockets pin it); "none"
+# when the module is not loaded, which no comparison accepts
 modref()
 {
-	cat /sys/module/ttp/refcnt 2>/dev/null || echo 0
+	cat /sys/module/ttp/refcnt 2>/dev/null || echo none
+}
+
+# modref_le N: the module is loaded and at most N references hold it. A
+# command for wait_until: it reads the count again on every call.
+modref_le()
+{
+	local r
+
+	r=$(modref)
+	[ "$r" != none ] && [ "$r" -le "$1" ]
 }
