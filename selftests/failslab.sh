@@ -53,6 +53,8 @@ out=$(timeout 120 bash -c 'echo 1 >/proc/self/make-it-fail && exec "$0" 400' \
 rc=$?
 reset
 echo "# $out"
+# injected: calls that returned ENOMEM or ENOBUFS, the errors a failed
+# allocation gives; datagrams lost on the way are reported apart (lost=)
 injected=$(sed -n 's/.*injected=\([0-9]*\).*/\1/p' <<<"$out")
 if [ "$rc" = 0 ] && [ "${injected:-0}" -gt 0 ]; then
 	echo "ok 1 failslab: every injected failure was a clean error ($out)"
