@@ -18,11 +18,22 @@ ensure_loaded()
 	loaded || insmod "$TTP_KO"
 }
 
-# rmmod, allowing a moment for the last references to drop
+# REF_WAIT: how long the last references may take to drop once every
+# socket is closed. Sockets are freed after an RCU grace period, and a
+# socket whose packets still wait in a queue (a neighbour being resolved,
+# a qdisc) lives until they leave it; a test that leaves such packets
+# behind must not make rmmod fail forever, but nor may it go unnoticed.
+REF_WAIT=${REF_WAIT:-40}
+
+# rmmod once the module's reference count is 0 (bounded wait, REF_WAIT s)
 try_rmmod()
 {
 	local i
 
+	if ! wait_until "$REF_WAIT" modref_le 0; then
+		echo "module references still $(modref) after ${REF_WAIT}s"
+		return 1
+	fi
 	for i in $(seq 30); do
 		rmmod ttp 2> "$TMPD/rmmod.err" && return 0
 		sleep 0.1
