@@ -8,9 +8,14 @@
 # Each program runs under timeout (the "timeout=" of settings). The full
 # TAP log goes to $RESULTS/tap.log, one line "PASS=n FAIL=n SKIP=n" to
 # $RESULTS/summary, counting individual test cases (each harness test and
-# variant, each shell case). A program that crashes, times out or exits
-# non-zero without reporting a failed case counts as one more failure.
-# Exit status 0 iff FAIL=0.
+# variant, each shell case). Exit status 0 iff FAIL=0.
+#
+# A program passes only by keeping its TAP plan: exactly one "1..N" and N
+# results. Each planned result that is missing counts as a failure, and a
+# program that prints no plan, more results than planned, or crashes, times
+# out or exits non-zero without reporting a failed case counts as one more.
+# "1..0 # SKIP reason" with exit status 4 is a skip of the whole program
+# (one skip): the programs use it only for a capability the kernel lacks.
 #
 # The binaries are looked for in $TTP_SELFTESTS, else next to this script,
 # else in ../build/selftests (the repository layout).
@@ -50,21 +55,27 @@ kmsg()
 	echo "ttp-selftests: $*" > /dev/kmsg 2> /dev/null
 }
 
-# count OUTPUT_FILE: add the program's own cases (top-level TAP lines)
-# to the totals; prints "pass fail skip" of this program
+# count OUTPUT_FILE: the program's own results (top-level TAP lines);
+# prints "pass fail skip plans planned skipplan": the results, how many
+# "1..N" lines, the last N, and 1 if that plan is "1..0 # SKIP ..."
 count()
 {
 	awk '
+		/^1\.\.[0-9]+/ {
+			plans++; n = substr($1, 4) + 0
+			sp = (n == 0 && /# *[Ss][Kk][Ii][Pp]/); next
+		}
 		/^ok [0-9]+ .*# *[Ss][Kk][Ii][Pp]/ { s++; next }
 		/^ok [0-9]+ .*# *XPASS/ { f++; next }
 		/^ok [0-9]+/ { p++; next }
 		/^not ok [0-9]+/ { f++ }
-		END { print p + 0, f + 0, s + 0 }' "$1"
+		END { print p + 0, f + 0, s + 0, plans + 0, n + 0, sp + 0 }' "$1"
 }
 
 run_one()
 {
 	local t=$1 path=$BIN/$1 out=$RESULTS/$1.out rc p f s start
+	local plans n sp why=''
 
 	NUM=$((NUM + 1))
 	if [ ! -x "$path" ]; then
@@ -79,24 +90,43 @@ run_one()
 	rc=$?
 	kmsg "end $t rc=$rc"
 	sed 's/^/# /' "$out" >> "$TAP"
-	read -r p f s <<< "$(count "$out")"
+	read -r p f s plans n sp <<< "$(count "$out")"
+	if [ "$plans" = 0 ]; then
+		why+="no TAP plan; "
+		f=$((f + 1))
+	elif [ "$plans" != 1 ]; then
+		why+="$plans TAP plans; "
+		f=$((f + 1))
+	elif [ "$n" = 0 ]; then
+		if [ "$sp" = 1 ] && [ "$rc" = 4 ] && [ $((p + f + s)) = 0 ]; then
+			s=1	# the whole program skipped, with its reason
+		else
+			why+="plan 1..0 without a skip (exit $rc, $((p + f + s)) results); "
+			f=$((f + 1))
+		fi
+	elif [ $((p + f + s)) -lt "$n" ]; then
+		why+="$((n - p - f - s)) of $n planned results missing; "
+		f=$((f + n - p - f - s))
+	elif [ $((p + f + s)) -gt "$n" ]; then
+		why+="$((p + f + s)) results for a plan of $n; "
+		f=$((f + 1))
+	fi
 	if [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ "$f" = 0 ]; then
+		why+="exit $rc without a failed case; "
 		f=1	# crashed, timed out or bailed out without a failed case
 	fi
-	if [ $((p + f + s)) = 0 ]; then
-		if [ "$rc" = 4 ]; then
-			s=1
-		else
-			p=1
-		fi
-	fi
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
-	case $rc in
-	0) log "ok $NUM selftests: net/ttp: $t ($p passed, $s skipped, $(($(date +%s) - start))s)" ;;
-	4) log "ok $NUM selftests: net/ttp: $t # SKIP" ;;
-	124|137) log "not ok $NUM selftests: net/ttp: $t # TIMEOUT ${TIMEOUT}s" ;;
-	*) log "not ok $NUM selftests: net/ttp: $t # exit=$rc ($f failed)" ;;
-	esac
+	if [ "$f" != 0 ]; then
+		case $rc in
+		124|137) why+="TIMEOUT ${TIMEOUT}s; " ;;
+		esac
+		why=${why:+: ${why%; }}
+		log "not ok $NUM selftests: net/ttp: $t # exit=$rc, $f failed$why"
+	elif [ "$rc" = 4 ] && [ "$p" = 0 ]; then
+		log "ok $NUM selftests: net/ttp: $t # SKIP $(grep -m1 -o '# *SKIP.*' "$out" | sed 's/^# *SKIP *//')"
+	else
+		log "ok $NUM selftests: net/ttp: $t ($p passed, $s skipped, $(($(date +%s) - start))s)"
+	fi
 }
 
 log "TAP version 13"
