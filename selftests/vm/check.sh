@@ -1,13 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh [NAME...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid debug).
-# Installs what is missing, builds userspace + selftests once and ttp.ko per kernel, runs
-# selftests/run_guest.sh in the VM, adds one "dmesg clean" test per kernel, prints a
-# table and last the line "N passed, N failed, N skipped". Exit 1 if anything failed.
-# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log).
+# check.sh [NAME...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid
+# debug). Installs what is missing, builds userspace + selftests once and ttp.ko per
+# kernel, runs the UDP reference modes of dgram, diff_udp and netns.sh on the host
+# (their expectations checked against Linux udp: the row "udp"), then
+# selftests/run_guest.sh in the VM of each kernel, adds one "dmesg clean" test per
+# kernel, prints a table and last the line "N passed, N failed, N skipped". Exit 1 if
+# anything failed.
+# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
 # Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
-# TTP_VM_TIMEOUT (per kernel, default 900 s); TTP_CHECK_MAKE (default "userspace
-# selftests") and TTP_CHECK_CMD (default selftests/run_guest.sh) for testing this script.
+# TTP_VM_TIMEOUT (per kernel, default 900 s);
+# TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
+# selftests/run_guest.sh) for testing this script.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -22,6 +26,14 @@ passed=0 failed=0 skipped=0 ran=0
 rows=()
 row() { rows+=("$(printf '%s\t' "$@")"); }
 
+# summary_of DIR: "p f s" from DIR/summary (run_guest.sh's), else false
+summary_of() {
+	local sum
+	[ -f "$1/summary" ] && read -r sum <"$1/summary" &&
+		[[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]] &&
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
+
 bash "$VMDIR/deps.sh"
 built=1
 for t in ${TTP_CHECK_MAKE-userspace selftests}; do
@@ -32,6 +44,29 @@ for t in ${TTP_CHECK_MAKE-userspace selftests}; do
 		failed=$((failed + 1)) built=''
 	fi
 done
+
+# The expectations themselves, against Linux udp on the host: seconds, no VM.
+if [ -n "$built" ]; then
+	res=$REPO/build/results/udp
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "udp: the UDP reference modes on the host (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+	TTP_TEST_AS_UDP=1 RESULTS=$res bash selftests/run_guest.sh >"$res/console.log" 2>&1 || urc=$?
+	if read -r p f s < <(summary_of "$res"); then
+		note=''
+		if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note="exit status $urc"; fi
+	else
+		p=0 f=1 s=0 note="gave no summary (see ${res#"$REPO"/}/console.log)"
+	fi
+	if [ "$f" != 0 ]; then
+		log "udp: failed tests:"
+		grep -E '^[# ]*not ok' "$res/tap.log" 2>/dev/null | head -n 40 >&2 || true
+	fi
+	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp netns.sh as udp}"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+fi
 
 for k in "${kernels[@]}"; do
 	[ -n "$built" ] || { row "$k" - - - - - "not run: the build failed"; continue; }
@@ -65,8 +100,7 @@ for k in "${kernels[@]}"; do
 	ran=$((ran + 1))
 
 	p=0 f=0 s=0 note=''
-	if [ -f "$res/summary" ] && read -r sum <"$res/summary" && [[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+	if read -r p f s < <(summary_of "$res"); then
 		st=$(cat "$res/status" 2>/dev/null || echo none)
 		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note="suite exited with status $st; "; fi
 	else
