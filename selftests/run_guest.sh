@@ -17,6 +17,9 @@
 # "1..0 # SKIP reason" with exit status 4 is a skip of the whole program
 # (one skip): the programs use it only for a capability the kernel lacks.
 #
+# TTP_SHUFFLE=SEED runs the programs in an order drawn from SEED (printed
+# with the order, "random" draws a seed): no test may depend on another.
+#
 # TTP_TEST_AS_UDP=1 is the UDP reference mode, run on the host by make
 # check without the module: the programs that have one (dgram, diff_udp,
 # netns.sh) check their expectations against Linux udp; the others test
@@ -84,6 +87,18 @@ count()
 		END { print p + 0, f + 0, s + 0, plans + 0, n + 0, sp + 0 }' "$1"
 }
 
+# shuffle SEED: permute TESTS (Fisher-Yates), the same way for a seed
+shuffle()
+{
+	local i j t
+
+	RANDOM=$1
+	for ((i = ${#TESTS[@]} - 1; i > 0; i--)); do
+		j=$((RANDOM % (i + 1)))
+		t=${TESTS[i]} TESTS[i]=${TESTS[j]} TESTS[j]=$t
+	done
+}
+
 run_one()
 {
 	local t=$1 path=$BIN/$1 out=$RESULTS/$1.out rc p f s start
@@ -141,8 +156,15 @@ run_one()
 	fi
 }
 
+if [ -n "${TTP_SHUFFLE:-}" ]; then
+	seed=$TTP_SHUFFLE
+	[ "$seed" = random ] && seed=$(( $(date +%s%N) % 32768 ))
+	[[ $seed =~ ^[0-9]+$ ]] || { echo "TTP_SHUFFLE=$seed: not a number" >&2; exit 1; }
+	shuffle "$seed"
+fi
 log "TAP version 13"
 log "1..${#TESTS[@]}"
+[ -n "${seed:-}" ] && log "# shuffled with TTP_SHUFFLE=$seed: ${TESTS[*]}"
 if [ -n "$UDP_MODE" ]; then
 	log "# UDP reference mode (TTP_TEST_AS_UDP=1): expectations checked against Linux udp"
 	[ $# -gt 0 ] || log "# TTP only, not run in this mode: ${TTP_ONLY[*]}"
@@ -153,7 +175,7 @@ fi
 for t in "${TESTS[@]}"; do
 	run_one "$t"
 done
-# suite order puts unload.sh last; it must leave the module loaded
+# unload.sh reloads the module, wherever it ran: it must be loaded now
 if [ -z "$UDP_MODE" ] && [ ! -r /proc/net/ttp ]; then
 	log "# ttp.ko is not loaded after the suite"
 	FAIL=$((FAIL + 1))

@@ -9,7 +9,8 @@
 # anything failed.
 # Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
 # Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
-# TTP_VM_TIMEOUT (per kernel, default 900 s);
+# TTP_SHUFFLE=SEED|random (run the programs in a shuffled order, in the VMs and on
+# the host); TTP_VM_TIMEOUT (per kernel, default 900 s);
 # TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
 # selftests/run_guest.sh) for testing this script.
 set -euo pipefail
@@ -18,6 +19,12 @@ cd "$REPO"
 
 kernels=("$@")
 [ $# -gt 0 ] || read -ra kernels <<<"${TTP_KERNELS:-6.1 6.12 sid debug}"
+if [ -n "${TTP_SHUFFLE:-}" ]; then
+	# one seed for every kernel, printed so that a failing order can be rerun
+	[ "$TTP_SHUFFLE" != random ] || TTP_SHUFFLE=$((RANDOM))
+	export TTP_SHUFFLE
+	log "programs run in an order shuffled with TTP_SHUFFLE=$TTP_SHUFFLE"
+fi
 read -ra guest_cmd <<<"${TTP_CHECK_CMD:-selftests/run_guest.sh}"
 quiet=--quiet
 if [ "${V:-0}" = 1 ] || [ "${CI:-}" = true ]; then quiet=''; fi
