@@ -7,7 +7,7 @@
 #                        or a release such as 6.1.0-56-amd64
 #   make run             set up, boot a VM, show TTP between two namespaces
 #   make check           the whole suite on every supported kernel
-#   make check KVER=...  the suite on one kernel
+#   make check KVER=...  the suite on the kernels named (KVER=6.1,6.12)
 #   make lint            checkpatch.pl --strict on module/ and uapi/
 #   make fresh           make run + make check in a fresh minimal Debian 12 root
 #                        (debootstrap, a clean clone of HEAD; ~30 min, as root)

@@ -1,26 +1,51 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh [NAME...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid debug).
-# Installs what is missing, builds userspace + selftests once and ttp.ko per kernel, runs
-# selftests/run_guest.sh in the VM, adds one "dmesg clean" test per kernel, prints a
-# table and last the line "N passed, N failed, N skipped". Exit 1 if anything failed.
-# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log).
+# check.sh [NAME[,NAME]...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid
+# debug). Installs what is missing, builds userspace + selftests once and ttp.ko per
+# kernel, runs the UDP reference modes of dgram, diff_udp and netns.sh on the host
+# (their expectations checked against Linux udp: the row "udp"), then
+# selftests/run_guest.sh in the VM of each kernel, adds one "dmesg clean" test per
+# kernel, prints a table, a line "kernels: N run, N missing" and last the line
+# "N passed, N failed, N skipped" (test cases). Exit 1 if anything failed.
+# A kernel that cannot be had (kernel.sh prints KSKIP) is a failure: name the kernels
+# to run instead (make check KVER=6.1,6.12), or set TTP_ALLOW_MISSING_KERNELS=1 to
+# report it as a missing kernel and go on.
+# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
 # Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
-# TTP_VM_TIMEOUT (per kernel, default 900 s); TTP_CHECK_MAKE (default "userspace
-# selftests") and TTP_CHECK_CMD (default selftests/run_guest.sh) for testing this script.
+# TTP_ALLOW_MISSING_KERNELS=1; TTP_SHUFFLE=SEED|random (run the programs in a shuffled
+# order, in the VMs and on the host); TTP_VM_TIMEOUT (per kernel, default 900 s);
+# TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
+# selftests/run_guest.sh) for testing this script.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-kernels=("$@")
-[ $# -gt 0 ] || read -ra kernels <<<"${TTP_KERNELS:-6.1 6.12 sid debug}"
+# Names separated by commas or spaces, in arguments or TTP_KERNELS.
+names=${*:-${TTP_KERNELS:-6.1 6.12 sid debug}}
+read -ra kernels <<<"${names//,/ }"
+[ ${#kernels[@]} -gt 0 ] || die "no kernel to run"
+allow_missing=${TTP_ALLOW_MISSING_KERNELS:-0}
+if [ -n "${TTP_SHUFFLE:-}" ]; then
+	# one seed for every kernel, printed so that a failing order can be rerun
+	[ "$TTP_SHUFFLE" != random ] || TTP_SHUFFLE=$((RANDOM))
+	export TTP_SHUFFLE
+	log "programs run in an order shuffled with TTP_SHUFFLE=$TTP_SHUFFLE"
+fi
 read -ra guest_cmd <<<"${TTP_CHECK_CMD:-selftests/run_guest.sh}"
 quiet=--quiet
 if [ "${V:-0}" = 1 ] || [ "${CI:-}" = true ]; then quiet=''; fi
 
-passed=0 failed=0 skipped=0 ran=0
+passed=0 failed=0 skipped=0 ran=0 missing=()
 rows=()
 row() { rows+=("$(printf '%s\t' "$@")"); }
+
+# summary_of DIR: "p f s" from DIR/summary (run_guest.sh's), else false
+summary_of() {
+	local sum
+	[ -f "$1/summary" ] && read -r sum <"$1/summary" &&
+		[[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]] &&
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
 
 bash "$VMDIR/deps.sh"
 built=1
@@ -33,6 +58,29 @@ for t in ${TTP_CHECK_MAKE-userspace selftests}; do
 	fi
 done
 
+# The expectations themselves, against Linux udp on the host: seconds, no VM.
+if [ -n "$built" ]; then
+	res=$REPO/build/results/udp
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "udp: the UDP reference modes on the host (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+	TTP_TEST_AS_UDP=1 RESULTS=$res bash selftests/run_guest.sh >"$res/console.log" 2>&1 || urc=$?
+	if read -r p f s < <(summary_of "$res"); then
+		note=''
+		if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note="exit status $urc"; fi
+	else
+		p=0 f=1 s=0 note="gave no summary (see ${res#"$REPO"/}/console.log)"
+	fi
+	if [ "$f" != 0 ]; then
+		log "udp: failed tests:"
+		grep -E '^[# ]*not ok' "$res/tap.log" 2>/dev/null | head -n 40 >&2 || true
+	fi
+	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp netns.sh as udp}"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+fi
+
 for k in "${kernels[@]}"; do
 	[ -n "$built" ] || { row "$k" - - - - - "not run: the build failed"; continue; }
 	if ! load_kernel "$k"; then
@@ -41,9 +89,15 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	if [ -n "${KSKIP:-}" ]; then
-		log "$k: skipped: $KSKIP"
-		row "$k" - 0 0 1 - "skipped: $KSKIP"
-		skipped=$((skipped + 1))
+		missing+=("$k")
+		if [ "$allow_missing" = 1 ]; then
+			log "$k: missing kernel, skipped (TTP_ALLOW_MISSING_KERNELS=1): $KSKIP"
+			row "$k" - - - - - "missing kernel, skipped: $KSKIP"
+		else
+			log "FAIL: $k: missing kernel: $KSKIP"
+			row "$k" - 0 1 0 - "missing kernel: $KSKIP (to go without it: KVER=<the others> or TTP_ALLOW_MISSING_KERNELS=1)"
+			failed=$((failed + 1))
+		fi
 		continue
 	fi
 	log "$k: building ttp.ko for $KREL"
@@ -65,8 +119,7 @@ for k in "${kernels[@]}"; do
 	ran=$((ran + 1))
 
 	p=0 f=0 s=0 note=''
-	if [ -f "$res/summary" ] && read -r sum <"$res/summary" && [[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+	if read -r p f s < <(summary_of "$res"); then
 		st=$(cat "$res/status" 2>/dev/null || echo none)
 		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note="suite exited with status $st; "; fi
 	else
@@ -101,5 +154,12 @@ for r in $'kernel\trelease\tpassed\tfailed\tskipped\ttime\tnote' "${rows[@]}"; d
 	printf "%-${w1}s  %-${w2}s %6s %6s %7s %6s  %s\n" "$a" "$b" "$p" "$f" "$s" "$t" "$n"
 done
 echo
+if [ ${#missing[@]} = 0 ]; then
+	echo "kernels: $ran run, 0 missing"
+elif [ "$allow_missing" = 1 ]; then
+	echo "kernels: $ran run, ${#missing[@]} missing (${missing[*]}: skipped, TTP_ALLOW_MISSING_KERNELS=1)"
+else
+	echo "kernels: $ran run, ${#missing[@]} missing (${missing[*]}: failed)"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
