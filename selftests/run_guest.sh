@@ -47,7 +47,7 @@ UDP_MODE=''
 if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
 	UDP_MODE=1
 	TTP_ONLY=(netem_corrupt.sh netem_loss.sh failslab.sh unload.sh)
-	TESTS=(dgram diff_udp netns.sh)
+	TESTS=(dgram diff_udp ports netns.sh)
 	export TTP_TEST_AS_UDP TTP_DIFF_UDP_ONLY=1
 fi
 [ $# -gt 0 ] && TESTS=("$@")

@@ -58,6 +58,29 @@ for t in ${TTP_CHECK_MAKE-userspace selftests}; do
 	fi
 done
 
+# The stream's pure logic, unit-tested on the host first: seconds, no VM.
+# Each "ok"/"not ok" line of its TAP is a case; a plan not met is a failure.
+if [ -n "$built" ]; then
+	res=$REPO/build/results/unit
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "unit: the stream's pure logic on the host (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+	make -s unit >"$res/tap.log" 2>&1 || urc=$?
+	read -r p f plan < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
+		/^1\.\.[0-9]+/ { split($1, a, "\\.\\."); n = a[2] }
+		END { print p + 0, f + 0, n + 0 }' "$res/tap.log")
+	note=''
+	if [ "$plan" = 0 ] || [ $((p + f)) != "$plan" ]; then
+		f=$((f + 1)) note="planned $plan, ran $((p + f - 1)); "
+	fi
+	if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note+="exit status $urc; "; fi
+	[ "$f" = 0 ] || grep -E '^not ok|error' "$res/tap.log" | head -n 20 >&2 || true
+	row unit "host $(uname -r)" "$p" "$f" 0 "$(($(date +%s) - start))s" "${note%; }"
+	passed=$((passed + p)) failed=$((failed + f))
+fi
+
 # The expectations themselves, against Linux udp on the host: seconds, no VM.
 if [ -n "$built" ]; then
 	res=$REPO/build/results/udp
@@ -77,7 +100,7 @@ if [ -n "$built" ]; then
 		log "udp: failed tests:"
 		grep -E '^[# ]*not ok' "$res/tap.log" 2>/dev/null | head -n 40 >&2 || true
 	fi
-	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp netns.sh as udp}"
+	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp ports netns.sh as udp}"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 fi
 
