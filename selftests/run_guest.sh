@@ -4,6 +4,7 @@
 # Run the TTP selftests inside the test VM (as root, module loaded):
 #
 #   run_guest.sh [TEST...]		default: every test, in suite order
+#   run_guest.sh --except TEST...	every test but those
 #
 # Each program runs under timeout (the "timeout=" of settings). The full
 # TAP log goes to $RESULTS/tap.log, one line "PASS=n FAIL=n SKIP=n" to
@@ -49,6 +50,15 @@ if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
 	TTP_ONLY=(netem_corrupt.sh netem_loss.sh failslab.sh unload.sh)
 	TESTS=(dgram diff_udp ports netns.sh)
 	export TTP_TEST_AS_UDP TTP_DIFF_UDP_ONLY=1
+fi
+if [ "${1:-}" = --except ]; then	# every test but the ones named
+	shift
+	keep=()
+	for t in "${TESTS[@]}"; do
+		[[ " $* " == *" $t "* ]] || keep+=("$t")
+	done
+	TESTS=("${keep[@]}")
+	set --
 fi
 [ $# -gt 0 ] && TESTS=("$@")
 

@@ -47,6 +47,44 @@ summary_of() {
 		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
 }
 
+# The runs of the suite a kernel gets, one line of run_guest.sh arguments
+# each ("" for the whole suite in one VM). The debug kernel (KASAN, lockdep,
+# kmemleak) runs the suite several times slower than Debian's: it gets two
+# VMs, each with the whole time limit, the C programs in one and every other
+# test in the second.
+vm_parts() {
+	if [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
+		echo "dgram diff_udp ports"
+		echo "--except dgram diff_udp ports"
+	else
+		echo ""
+	fi
+}
+
+# part_result DIR VRC: add one VM run's cases, and its "dmesg clean" case,
+# to P F S and note.
+part_result() {
+	local r=$1 vrc=$2 p=0 f=0 s=0 st
+
+	if read -r p f s < <(summary_of "$r"); then
+		st=$(cat "$r/status" 2>/dev/null || echo none)
+		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note+="suite exited with status $st; "; fi
+	else
+		f=1 note+="suite gave no summary; "
+	fi
+	if [ -s "$r/dmesg.txt" ] && ! dmesg_bad "$r/dmesg.txt" >/dev/null; then
+		p=$((p + 1))
+	else
+		f=$((f + 1)) note+="dmesg not clean; "
+	fi
+	[ "$vrc" != 3 ] || note+="no result from the VM (see ${r#"$REPO"/}/console.log); "
+	if [ "$f" != 0 ] && [ -f "$r/tap.log" ]; then
+		log "$k: failed tests:"
+		grep -E '^[# ]*not ok' "$r/tap.log" | head -n 40 >&2 || true
+	fi
+	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
+
 bash "$VMDIR/deps.sh"
 built=1
 for t in ${TTP_CHECK_MAKE-userspace selftests}; do
@@ -133,33 +171,25 @@ for k in "${kernels[@]}"; do
 	res=$REPO/build/results/$k
 	rm -rf "$res"
 	mkdir -p "$res"
-	log "$k: running the suite in the VM (results in ${res#"$REPO"/})"
 	start=$(date +%s)
-	vrc=0
-	bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$res" \
-		--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" || vrc=$?
-	secs=$(($(date +%s) - start))s
 	ran=$((ran + 1))
-
-	p=0 f=0 s=0 note=''
-	if read -r p f s < <(summary_of "$res"); then
-		st=$(cat "$res/status" 2>/dev/null || echo none)
-		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note="suite exited with status $st; "; fi
-	else
-		f=1 note="suite gave no summary; "
-	fi
-	if [ -s "$res/dmesg.txt" ] && ! dmesg_bad "$res/dmesg.txt" >/dev/null; then
-		p=$((p + 1))
-	else
-		f=$((f + 1)) note+="dmesg not clean; "
-	fi
-	[ "$vrc" != 3 ] || note+="no result from the VM (see console.log); "
-	if [ "$f" != 0 ] && [ -f "$res/tap.log" ]; then
-		log "$k: failed tests:"
-		grep -E '^[# ]*not ok' "$res/tap.log" | head -n 40 >&2 || true
-	fi
-	row "$k" "$KREL" "$p" "$f" "$s" "$secs" "${note%; }"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	P=0 F=0 S=0 note=''
+	part=0
+	while IFS= read -r args; do
+		part=$((part + 1))
+		r=$res
+		[ -z "$args" ] || r=$res/part$part
+		log "$k: running the suite in the VM${args:+ (part $part: $args)} (results in ${r#"$REPO"/})"
+		vrc=0
+		# shellcheck disable=SC2086 # $args: test names, one per word
+		bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$r" \
+			--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" $args </dev/null ||
+			vrc=$?
+		part_result "$r" "$vrc"
+	done < <(vm_parts "$k")
+	secs=$(($(date +%s) - start))s
+	row "$k" "$KREL" "$P" "$F" "$S" "$secs" "${note%; }"
+	passed=$((passed + P)) failed=$((failed + F)) skipped=$((skipped + S))
 done
 
 if [ -n "$built" ] && [ "$ran" = 0 ]; then
