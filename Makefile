@@ -9,6 +9,8 @@
 #   make check           the whole suite on every supported kernel
 #   make check KVER=...  the suite on one kernel
 #   make lint            checkpatch.pl --strict on module/ and uapi/
+#   make mutants         mutation testing: does the suite kill each mutant of
+#                        selftests/mutants/ (one kernel, 6.12; slow, not in CI)
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -44,6 +46,9 @@ run:
 check:
 	$(VM)/check.sh $(if $(filter command line,$(origin KVER)),$(KVER))
 
+mutants:
+	$(VM)/mutants.sh
+
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
 	--ignore FILE_PATH_CHANGES -q
@@ -57,4 +62,4 @@ lint:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run check lint clean
+.PHONY: all module userspace selftests deps run check mutants lint clean
