@@ -148,10 +148,11 @@ for n in "${names[@]}"; do build_one "$n"; done
 sync_src	# leave the scratch tree unmutated
 log "built $((${#built[@]} - 1)) mutants in $(($(date +%s) - bstart))s"
 if [ "${MUTANTS_BUILD_ONLY:-0}" = 1 ]; then
+	bad=0
 	for n in "${names[@]}"; do
-		[ -z "${status[$n]+x}" ] || echo "$n: ${status[$n]}: ${how[$n]}"
+		[ -z "${status[$n]+x}" ] || { echo "$n: ${status[$n]}: ${how[$n]}"; bad=1; }
 	done
-	exit 0
+	exit "$bad"
 fi
 
 # ---- run -----------------------------------------------------------------------------
