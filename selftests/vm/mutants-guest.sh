@@ -104,7 +104,7 @@ while read -r name ko; do
 	fi
 	dmesg >"$RESULTS/dmesg.now"
 	if dmesg_bad "$RESULTS/dmesg.now" >"$RESULTS/$name.dmesg"; then
-		[ $verdict = killed ] || how="dmesg: $(grep -m1 -oE "$DMESG_BAD.{0,60}" "$RESULTS/$name.dmesg")"
+		[ $verdict = killed ] || how="dmesg: $(grep -m1 -oE "($DMESG_BAD).{0,60}" "$RESULTS/$name.dmesg")"
 		verdict=killed stop=1
 	else
 		rm -f "$RESULTS/$name.dmesg"

@@ -202,7 +202,7 @@ while :; do
 		if [ -n "$killed_vm" ]; then
 			h="hang: no result after ${hang}s"
 		else
-			h="crash: $(grep -m1 -oE "$DMESG_BAD.{0,60}" "$res/console.$boots.log" || echo 'the VM died')"
+			h="crash: $(grep -m1 -oE "($DMESG_BAD).{0,60}" "$res/console.$boots.log" || echo 'the VM died')"
 		fi
 		echo "$c killed $(($(date +%s) - since)) $h" >>"$vm/results"
 	fi
