@@ -31,7 +31,9 @@
  *    the lock, as UDP does, and the receive path reads the cmsg flags the
  *    same way. A reader sees the old or the new value of each, never a mix.
  *    The cork (struct ttp_sock: pending, pending_len, pending_daddr,
- *    pending_dport, cork) is read and written only under the socket lock;
+ *    pending_dport, pending_mtu) is read and written only under the socket
+ *    lock; so is the cork flag, written with WRITE_ONCE as sendmsg peeks at
+ *    it with READ_ONCE;
  *    the send path that assembles a corked datagram keeps the lock until the
  *    datagram is sent.
  *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
