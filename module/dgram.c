@@ -536,7 +536,7 @@ void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 	case ICMP_DEST_UNREACH:
 		if (code == ICMP_FRAG_NEEDED) {
 			/* Path MTU discovery: later sends see the new MTU. */
-			ipv4_sk_update_pmtu(skb, sk, info);
+			ttp_update_pmtu(sk, skb, info);
 			if (READ_ONCE(inet_sk(sk)->pmtudisc) == IP_PMTUDISC_DONT)
 				return;
 			err = EMSGSIZE;
@@ -557,7 +557,7 @@ void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 		hard = true;
 		break;
 	case ICMP_REDIRECT:
-		ipv4_sk_redirect(skb, sk);
+		ttp_redirect(sk, skb);
 		return;
 	default:
 		return;

@@ -67,3 +67,44 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 		err = net_xmit_errno(err);
 	return err;
 }
+
+/*
+ * After an ICMP error changed the routing state (a path MTU, a redirect),
+ * give a connected socket a fresh route in place of the stale one it keeps
+ * for IP_MTU, as IPv4 does for its own sockets. Softirq; when the socket is
+ * owned, its route is refreshed by the next connect.
+ */
+static void ttp_dst_refresh(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk) && sk->sk_state == TCP_ESTABLISHED &&
+	    !__sk_dst_check(sk, 0)) {
+		rt = ttp_route(sk, &fl4, inet->inet_daddr, inet->inet_dport,
+			       NULL);
+		if (!IS_ERR(rt))
+			__sk_dst_set(sk, &rt->dst);
+	}
+	bh_unlock_sock(sk);
+}
+
+/*
+ * ICMP "fragmentation needed" about a packet @sk sent (skb->data at its IP
+ * header): record the path MTU @mtu for later sends, and refresh @sk's route.
+ */
+void ttp_update_pmtu(struct sock *sk, struct sk_buff *skb, u32 mtu)
+{
+	ipv4_update_pmtu(skb, sock_net(sk), mtu, sk->sk_bound_dev_if,
+			 ttp_protocol);
+	ttp_dst_refresh(sk);
+}
+
+/* ICMP redirect about a packet @sk sent: the same for the new gateway. */
+void ttp_redirect(struct sock *sk, struct sk_buff *skb)
+{
+	ipv4_redirect(skb, sock_net(sk), sk->sk_bound_dev_if, ttp_protocol);
+	ttp_dst_refresh(sk);
+}
