@@ -12,7 +12,7 @@
 #include "ttp.h"
 
 /* Room for the link, IP and TTP headers in front of the first piece. */
-#define TTP_CORK_HROOM	(MAX_HEADER + sizeof(struct iphdr) + TTP_HDR_LEN)
+#define TTP_CORK_HROOM	(MAX_HEADER + TTP_IP_HLEN_MAX + TTP_HDR_LEN)
 
 /*
  * Add @len bytes from @msg to the pending datagram. The destination is
@@ -23,10 +23,11 @@ int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct ttp_sock *ts = ttp_sk(sk);
 	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(TTP_CORK_HROOM));
+	unsigned int optlen = ttp_ip_optlen(sk);
 	struct sk_buff *skb;
 	int err;
 
-	if (len > TTP_MAX_DGRAM - ts->pending_len) {
+	if (len > TTP_MAX_DGRAM - optlen - ts->pending_len) {
 		err = -EMSGSIZE;
 		goto drop;
 	}

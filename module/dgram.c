@@ -176,8 +176,7 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 				       size_t len, struct rtable *rt, int *err)
 {
 	unsigned int hroom = LL_RESERVED_SPACE(rt->dst.dev) +
-			     rt->dst.header_len + sizeof(struct iphdr) +
-			     TTP_HDR_LEN;
+			     rt->dst.header_len + TTP_IP_HLEN_MAX + TTP_HDR_LEN;
 	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(hroom));
 	struct sk_buff *skb;
 
@@ -213,7 +212,8 @@ static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 
 	ttp_ipc_init(ipc);
 	err = ttp_table_autobind(sk);
-	if (!err && len > TTP_MAX_DGRAM)
+	/* As UDP: the IP options count against the 64k of an IP packet. */
+	if (!err && len > TTP_MAX_DGRAM - ttp_ip_optlen(sk))
 		err = -EMSGSIZE;
 	if (!err && (msg->msg_flags & MSG_OOB))
 		err = -EOPNOTSUPP;

@@ -33,6 +33,25 @@ struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
 }
 
 /*
+ * The length of the socket's IP options (IP_OPTIONS), which IPv4 puts
+ * between its header and ours: read under RCU, as __ip_queue_xmit() does.
+ * Headroom is reserved for the most they can be (TTP_IP_HLEN_MAX), since
+ * they may change between this read and IPv4's.
+ */
+unsigned int ttp_ip_optlen(struct sock *sk)
+{
+	struct ip_options_rcu *opt;
+	unsigned int len = 0;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		len = opt->opt.optlen;
+	rcu_read_unlock();
+	return len;
+}
+
+/*
  * Send @skb, its TTP header at skb->data, along the route in its dst, with
  * addresses from @fl4, and the TOS of @ipc (may be NULL) or the socket.
  * Consumes the skb. Returns 0 or a negative errno.
@@ -41,6 +60,7 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	     const struct ttp_ipc *ipc)
 {
 	u8 tos = ipc && ipc->tos >= 0 ? ipc->tos : READ_ONCE(inet_sk(sk)->tos);
+	unsigned int optlen = ttp_ip_optlen(sk);
 	struct dst_entry *dst = skb_dst(skb);
 	unsigned int mtu;
 	int err;
@@ -51,11 +71,12 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	 * without DF, for IP to fragment.
 	 */
 	mtu = ip_sk_use_pmtu(sk) ? dst_mtu(dst) : READ_ONCE(dst->dev->mtu);
-	if (skb->len + sizeof(struct iphdr) > mtu) {
+	if (skb->len + sizeof(struct iphdr) + optlen > mtu) {
 		if (!ip_sk_ignore_df(sk)) {
 			/* UDP names the connected peer's port, if any. */
 			ttp_queue_local_error(sk, fl4->daddr,
-					      inet_sk(sk)->inet_dport, mtu);
+					      inet_sk(sk)->inet_dport,
+					      mtu - optlen);
 			kfree_skb(skb);
 			return -EMSGSIZE;
 		}

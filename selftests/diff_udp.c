@@ -1030,6 +1030,60 @@ TEST_F(diff, ip_options_record_route)
 	}
 }
 
+/*
+ * A send of the largest payload an IP packet with @optlen bytes of IP
+ * options can carry on this stack, plus @over bytes; ret 1 means all sent.
+ */
+static struct res op_send_max(FIXTURE_DATA(diff) *self, int s, int i,
+			      int optlen, int over, int flags)
+{
+	int hdr = s == UDP ? 8 : TTP_HDR_LEN;
+	int len = 0xffff - 20 - optlen - hdr + over;
+	struct sockaddr_ttp a = mkaddr(s, LO, PB, FAM_OWN);
+	char *buf = calloc(1, len);
+	struct res r = {};
+
+	errno = 0;
+	r.ret = buf ? sendto(FD(s, i), buf, len, flags, SA(&a), sizeof(a)) :
+		      -2;
+	if (r.ret == len)
+		r.ret = 1;
+	norm(s, &r);
+	free(buf);
+	return r;
+}
+
+/* The options take room in front of the header, and from the 64k. */
+TEST_F(diff, ip_options_max_size)
+{
+	/* NOP, then record route with room for four addresses: 20 bytes */
+	static const unsigned char rr[20] = { 1, 7, 19, 4 };
+
+	STEP(op_setsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS, rr,
+			       sizeof(rr)), 0, 0);
+	STEP_FLAGS(op_getsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS), 0, 0,
+		   20);
+	STEP(op_setsockopt(self, s, B, SOL_IP, IP_RECVOPTS, 1), 0, 0);
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "route", 0, PB, FULL, FAM_OWN), 5, 0);
+	wait_in(_metadata, self, B);
+	{
+		DO(op_recv_cm(self, s, B, 0), 5, 0);
+		ASSERT_NE(NULL, cm_find(&_r[UDP], IP_RECVOPTS));
+	}
+	STEP(op_send_max(self, s, A, 20, 1, 0), -1, EMSGSIZE);
+	STEP(op_send_max(self, s, A, 20, 0, 0), 1, 0);
+	wait_in(_metadata, self, B);
+	STEP(op_recv(self, s, B, 64, MSG_DONTWAIT, FULL), 64, 0);
+	/* the same limit for a corked datagram */
+	STEP(op_send(self, s, A, "c", MSG_MORE, PB, FULL, FAM_OWN), 1, 0);
+	STEP(op_send_max(self, s, A, 20, 0, MSG_MORE), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "d", 0, PB, FULL, FAM_OWN), 1, 0);
+	wait_in(_metadata, self, B);
+	/* no room given for the IP_RECVOPTS cmsg */
+	RECV(B, 64, 0, 1, 0, "d", MSG_CTRUNC);
+}
+
 TEST_F(diff, ip_freebind_unicast_if)
 {
 	int lo = htonl(1);
