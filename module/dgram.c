@@ -245,8 +245,9 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 
 /*
  * Put the header on @skb (payload at skb->data) and send it along @rt,
- * whose reference it takes, as @ipc asks. Returns 0 (also when a full
- * device queue lost the datagram, as for UDP) or a negative errno.
+ * whose reference it takes, as @ipc asks. Returns 0 or a negative errno;
+ * as for UDP, a full device queue (ENOBUFS) is counted and not an error
+ * unless IP_RECVERR is on.
  */
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
@@ -263,7 +264,7 @@ int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
 		return 0;
 	}
-	if (err == -ENOBUFS) {
+	if (err == -ENOBUFS && !ttp_recverr(sk)) {
 		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
 		return 0;
 	}
@@ -301,7 +302,12 @@ static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
 		err = ttp_cork_push(sk);
 out:
 	release_sock(sk);
-	return err ?: len;
+	if (!err)
+		return len;
+	/* As UDP: a send that failed for want of buffer space is counted. */
+	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		ttp_inc_stats(sock_net(sk), TTP_MIB_SNDBUFERRORS);
+	return err;
 }
 
 static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,

@@ -1639,4 +1639,17 @@ TEST_F(diff, pmtu_do_local_error)
 	STEP(op_recv_cm(self, s, A, MSG_ERRQUEUE), -1, EAGAIN);
 }
 
+/* A full device queue: ENOBUFS only with IP_RECVERR, as for UDP. */
+TEST_F(diff, enobufs_recverr)
+{
+	if (system("tc qdisc add dev lo root pfifo limit 0 2>/dev/null"))
+		SKIP(return, "no tc, or no pfifo qdisc");
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "lost", 0, PB, FULL, FAM_OWN), 4, 0);
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_RECVERR, 1), 0, 0);
+	STEP(op_send(self, s, A, "lost", 0, PB, FULL, FAM_OWN), -1, ENOBUFS);
+	STEP(op_send(self, s, A, "c", MSG_MORE, PB, FULL, FAM_OWN), 1, 0);
+	STEP(op_send(self, s, A, "d", 0, PB, FULL, FAM_OWN), -1, ENOBUFS);
+}
+
 TEST_HARNESS_MAIN
