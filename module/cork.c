@@ -16,8 +16,8 @@
 
 /*
  * Add @len bytes from @msg to the pending datagram. The destination is
- * already in pending_daddr/dport. On any error the pending datagram is
- * dropped, as UDP drops its cork. Socket lock held.
+ * already in pending_daddr/dport, the path MTU in pending_mtu. On any error
+ * the pending datagram is dropped, as UDP drops its cork. Socket lock held.
  */
 int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len)
 {
@@ -28,6 +28,16 @@ int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len)
 	int err;
 
 	if (len > TTP_MAX_DGRAM - optlen - ts->pending_len) {
+		err = -EMSGSIZE;
+		goto drop;
+	}
+	/* IP_PMTUDISC_DO/PROBE: as UDP, the piece that overflows the path. */
+	if (!ip_sk_ignore_df(sk) &&
+	    sizeof(struct iphdr) + optlen + TTP_HDR_LEN + ts->pending_len +
+	    len > ts->pending_mtu) {
+		ttp_queue_local_error(sk, ts->pending_daddr,
+				      inet_sk(sk)->inet_dport,
+				      ts->pending_mtu - optlen);
 		err = -EMSGSIZE;
 		goto drop;
 	}

@@ -215,8 +215,6 @@ static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 	/* As UDP: the IP options count against the 64k of an IP packet. */
 	if (!err && len > TTP_MAX_DGRAM - ttp_ip_optlen(sk))
 		err = -EMSGSIZE;
-	if (!err && (msg->msg_flags & MSG_OOB))
-		err = -EOPNOTSUPP;
 	if (!err)
 		err = ttp_dgram_dest(sk, msg, &daddr, dport);
 	if (!err && msg->msg_controllen)
@@ -293,6 +291,8 @@ static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
 			err = PTR_ERR(rt);
 			goto out;
 		}
+		ts->pending_mtu = ip_sk_use_pmtu(sk) ? dst_mtu(&rt->dst) :
+				  READ_ONCE(rt->dst.dev->mtu);
 		ip_rt_put(rt);
 		ts->pending_daddr = fl4.daddr;
 		ts->pending_dport = dport;
@@ -322,6 +322,12 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	__be16 dport;
 	bool more;
 	int err;
+
+	/* Checked first, as UDP does: neither touches a pending datagram. */
+	if (len > 0xFFFF)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
 
 	more = (msg->msg_flags & MSG_MORE) || READ_ONCE(ttp_sk(sk)->cork);
 	if (more || !skb_queue_empty_lockless(&ttp_sk(sk)->pending))

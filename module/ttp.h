@@ -101,6 +101,7 @@ struct ttp_sock {
 	__be32			pending_daddr;	/* where the datagram goes */
 	__be16			pending_dport;
 	struct ttp_ipc		pending_ipc;	/* the first send's cmsgs */
+	u32			pending_mtu;	/* the path's, at the first send */
 	u8			cork;		/* TTP_CORK is on */
 };
 

@@ -1652,4 +1652,53 @@ TEST_F(diff, enobufs_recverr)
 	STEP(op_send(self, s, A, "d", 0, PB, FULL, FAM_OWN), -1, ENOBUFS);
 }
 
+/* With data pending, errors that come before corking leave it alone. */
+TEST_F(diff, cork_pending_errors)
+{
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "abc", MSG_MORE, PB, FULL, FAM_OWN), 3, 0);
+	STEP(op_send(self, s, A, "x", MSG_MORE | MSG_OOB, PB, FULL, FAM_OWN),
+	     -1, EOPNOTSUPP);
+	STEP(op_send(self, s, A, "x", MSG_OOB, PB, FULL, FAM_OWN),
+	     -1, EOPNOTSUPP);
+	/* more than 64k in one send: EMSGSIZE at once */
+	STEP(op_send_max(self, s, A, -0x8000, 0, MSG_MORE), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "def", 0, PB, FULL, FAM_OWN), 3, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 6, 0, "abcdef", 0);
+	STEP(op_recv(self, s, B, 64, MSG_DONTWAIT, FULL), -1, EAGAIN);
+}
+
+/* IP_PMTUDISC_DO: the piece that overflows the path drops the datagram. */
+TEST_F(diff, cork_pmtudisc_do)
+{
+	int s;
+
+	ASSERT_EQ(0, set_lo_mtu(1500));
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_MTU_DISCOVER,
+			   IP_PMTUDISC_DO), 0, 0);
+	bind_ab(_metadata, self);
+	STEP(op_send_len(self, s, A, 1000, MSG_MORE, PB), 1000, 0);
+	STEP(op_send_len(self, s, A, 1000, MSG_MORE, PB), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "new", 0, PB, FULL, FAM_OWN), 3, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 3, 0, "new", 0);
+	/*
+	 * Clearing TTP_CORK succeeds even if the datagram it sends fails:
+	 * here the path shrank under it.
+	 */
+	for (s = 0; s < self->n; s++) {
+		int v = 1;
+
+		ASSERT_EQ(0, setsockopt(FD(s, A), proto(s), cork_opt(s), &v,
+					sizeof(v)));
+	}
+	STEP(op_send_len(self, s, A, 1200, 0, PB), 1200, 0);
+	ASSERT_EQ(0, set_lo_mtu(1100));
+	STEP(op_setsockopt(self, s, A, -1, 1, 0), 0, 0);
+	STEP(op_send(self, s, A, "ok", 0, PB, FULL, FAM_OWN), 2, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 2, 0, "ok", 0);
+}
+
 TEST_HARNESS_MAIN
