@@ -41,6 +41,13 @@ int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -EMSGSIZE;
 		goto drop;
 	}
+	/*
+	 * Nothing to add: a later empty piece would become an empty IP
+	 * fragment, which makes the receiver drop the whole datagram. The
+	 * first piece is queued even empty: it carries the header.
+	 */
+	if (!len && !skb_queue_empty(&ts->pending))
+		return 0;
 	skb = sock_alloc_send_pskb(sk, TTP_CORK_HROOM + linear, len - linear,
 				   msg->msg_flags & MSG_DONTWAIT, &err,
 				   PAGE_ALLOC_COSTLY_ORDER);

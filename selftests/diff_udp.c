@@ -1701,4 +1701,19 @@ TEST_F(diff, cork_pmtudisc_do)
 	RECV(B, 64, 0, 2, 0, "ok", 0);
 }
 
+/*
+ * An empty MSG_MORE piece adds nothing: it must not become an empty IP
+ * fragment, for which the receiver drops the whole datagram.
+ */
+TEST_F(diff, msg_more_empty_piece_fragmented)
+{
+	ASSERT_EQ(0, set_lo_mtu(1500));
+	bind_ab(_metadata, self);
+	STEP(op_send_len(self, s, A, 1004, MSG_MORE, PB), 1004, 0);
+	STEP(op_send_len(self, s, A, 0, MSG_MORE, PB), 0, 0);
+	STEP(op_send_len(self, s, A, 1000, 0, PB), 1000, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, MSG_TRUNC, 2004, 0, "xxxx", MSG_TRUNC);
+}
+
 TEST_HARNESS_MAIN
