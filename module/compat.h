@@ -57,10 +57,13 @@ ttp_register_net_sysctl(struct net *net, const char *path,
  * Since 6.2 a socket flagged SOCK_CUSTOM_SOCKOPT gets its SOL_SOCKET options
  * through its own setsockopt, which TTP needs for SO_REUSEPORT: the socket
  * layer refuses that one to families other than AF_INET and AF_INET6.
- * Older kernels keep SO_REUSEPORT refused (docs/protocol.md).
+ * Older kernels keep SO_REUSEPORT refused (docs/protocol.md). The flag is
+ * a macro in 6.12 but an enum member in newer kernels, so #ifdef alone
+ * would silently turn it off there: the version decides too.
  */
 #include <linux/net.h>
-#ifdef SOCK_CUSTOM_SOCKOPT
+#if defined(SOCK_CUSTOM_SOCKOPT) || \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 static inline void ttp_custom_sol_socket(struct socket *sock)
 {
 	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);

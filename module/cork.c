@@ -12,24 +12,42 @@
 #include "ttp.h"
 
 /* Room for the link, IP and TTP headers in front of the first piece. */
-#define TTP_CORK_HROOM	(MAX_HEADER + sizeof(struct iphdr) + TTP_HDR_LEN)
+#define TTP_CORK_HROOM	(MAX_HEADER + TTP_IP_HLEN_MAX + TTP_HDR_LEN)
 
 /*
  * Add @len bytes from @msg to the pending datagram. The destination is
- * already in pending_daddr/dport. On any error the pending datagram is
- * dropped, as UDP drops its cork. Socket lock held.
+ * already in pending_daddr/dport, the path MTU in pending_mtu. On any error
+ * the pending datagram is dropped, as UDP drops its cork. Socket lock held.
  */
 int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct ttp_sock *ts = ttp_sk(sk);
 	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(TTP_CORK_HROOM));
+	unsigned int optlen = ttp_ip_optlen(sk);
 	struct sk_buff *skb;
 	int err;
 
-	if (len > TTP_MAX_DGRAM - ts->pending_len) {
+	if (len > TTP_MAX_DGRAM - optlen - ts->pending_len) {
 		err = -EMSGSIZE;
 		goto drop;
 	}
+	/* IP_PMTUDISC_DO/PROBE: as UDP, the piece that overflows the path. */
+	if (!ip_sk_ignore_df(sk) &&
+	    sizeof(struct iphdr) + optlen + TTP_HDR_LEN + ts->pending_len +
+	    len > ts->pending_mtu) {
+		ttp_queue_local_error(sk, ts->pending_daddr,
+				      inet_sk(sk)->inet_dport,
+				      ts->pending_mtu - optlen);
+		err = -EMSGSIZE;
+		goto drop;
+	}
+	/*
+	 * Nothing to add: a later empty piece would become an empty IP
+	 * fragment, which makes the receiver drop the whole datagram. The
+	 * first piece is queued even empty: it carries the header.
+	 */
+	if (!len && !skb_queue_empty(&ts->pending))
+		return 0;
 	skb = sock_alloc_send_pskb(sk, TTP_CORK_HROOM + linear, len - linear,
 				   msg->msg_flags & MSG_DONTWAIT, &err,
 				   PAGE_ALLOC_COSTLY_ORDER);

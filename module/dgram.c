@@ -176,8 +176,7 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 				       size_t len, struct rtable *rt, int *err)
 {
 	unsigned int hroom = LL_RESERVED_SPACE(rt->dst.dev) +
-			     rt->dst.header_len + sizeof(struct iphdr) +
-			     TTP_HDR_LEN;
+			     rt->dst.header_len + TTP_IP_HLEN_MAX + TTP_HDR_LEN;
 	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(hroom));
 	struct sk_buff *skb;
 
@@ -213,10 +212,9 @@ static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 
 	ttp_ipc_init(ipc);
 	err = ttp_table_autobind(sk);
-	if (!err && len > TTP_MAX_DGRAM)
+	/* As UDP: the IP options count against the 64k of an IP packet. */
+	if (!err && len > TTP_MAX_DGRAM - ttp_ip_optlen(sk))
 		err = -EMSGSIZE;
-	if (!err && (msg->msg_flags & MSG_OOB))
-		err = -EOPNOTSUPP;
 	if (!err)
 		err = ttp_dgram_dest(sk, msg, &daddr, dport);
 	if (!err && msg->msg_controllen)
@@ -245,8 +243,9 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 
 /*
  * Put the header on @skb (payload at skb->data) and send it along @rt,
- * whose reference it takes, as @ipc asks. Returns 0 (also when a full
- * device queue lost the datagram, as for UDP) or a negative errno.
+ * whose reference it takes, as @ipc asks. Returns 0 or a negative errno;
+ * as for UDP, a full device queue (ENOBUFS) is counted and not an error
+ * unless IP_RECVERR is on.
  */
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
@@ -263,7 +262,7 @@ int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
 		return 0;
 	}
-	if (err == -ENOBUFS) {
+	if (err == -ENOBUFS && !ttp_recverr(sk)) {
 		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
 		return 0;
 	}
@@ -292,6 +291,8 @@ static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
 			err = PTR_ERR(rt);
 			goto out;
 		}
+		ts->pending_mtu = ip_sk_use_pmtu(sk) ? dst_mtu(&rt->dst) :
+				  READ_ONCE(rt->dst.dev->mtu);
 		ip_rt_put(rt);
 		ts->pending_daddr = fl4.daddr;
 		ts->pending_dport = dport;
@@ -301,7 +302,12 @@ static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
 		err = ttp_cork_push(sk);
 out:
 	release_sock(sk);
-	return err ?: len;
+	if (!err)
+		return len;
+	/* As UDP: a send that failed for want of buffer space is counted. */
+	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		ttp_inc_stats(sock_net(sk), TTP_MIB_SNDBUFERRORS);
+	return err;
 }
 
 static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
@@ -316,6 +322,12 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	__be16 dport;
 	bool more;
 	int err;
+
+	/* Checked first, as UDP does: neither touches a pending datagram. */
+	if (len > 0xFFFF)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
 
 	more = (msg->msg_flags & MSG_MORE) || READ_ONCE(ttp_sk(sk)->cork);
 	if (more || !skb_queue_empty_lockless(&ttp_sk(sk)->pending))
@@ -536,7 +548,7 @@ void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 	case ICMP_DEST_UNREACH:
 		if (code == ICMP_FRAG_NEEDED) {
 			/* Path MTU discovery: later sends see the new MTU. */
-			ipv4_sk_update_pmtu(skb, sk, info);
+			ttp_update_pmtu(sk, skb, info);
 			if (READ_ONCE(inet_sk(sk)->pmtudisc) == IP_PMTUDISC_DONT)
 				return;
 			err = EMSGSIZE;
@@ -557,7 +569,7 @@ void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 		hard = true;
 		break;
 	case ICMP_REDIRECT:
-		ipv4_sk_redirect(skb, sk);
+		ttp_redirect(sk, skb);
 		return;
 	default:
 		return;

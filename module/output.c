@@ -33,6 +33,25 @@ struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
 }
 
 /*
+ * The length of the socket's IP options (IP_OPTIONS), which IPv4 puts
+ * between its header and ours: read under RCU, as __ip_queue_xmit() does.
+ * Headroom is reserved for the most they can be (TTP_IP_HLEN_MAX), since
+ * they may change between this read and IPv4's.
+ */
+unsigned int ttp_ip_optlen(struct sock *sk)
+{
+	struct ip_options_rcu *opt;
+	unsigned int len = 0;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		len = opt->opt.optlen;
+	rcu_read_unlock();
+	return len;
+}
+
+/*
  * Send @skb, its TTP header at skb->data, along the route in its dst, with
  * addresses from @fl4, and the TOS of @ipc (may be NULL) or the socket.
  * Consumes the skb. Returns 0 or a negative errno.
@@ -41,6 +60,7 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	     const struct ttp_ipc *ipc)
 {
 	u8 tos = ipc && ipc->tos >= 0 ? ipc->tos : READ_ONCE(inet_sk(sk)->tos);
+	unsigned int optlen = ttp_ip_optlen(sk);
 	struct dst_entry *dst = skb_dst(skb);
 	unsigned int mtu;
 	int err;
@@ -51,11 +71,12 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	 * without DF, for IP to fragment.
 	 */
 	mtu = ip_sk_use_pmtu(sk) ? dst_mtu(dst) : READ_ONCE(dst->dev->mtu);
-	if (skb->len + sizeof(struct iphdr) > mtu) {
+	if (skb->len + sizeof(struct iphdr) + optlen > mtu) {
 		if (!ip_sk_ignore_df(sk)) {
 			/* UDP names the connected peer's port, if any. */
 			ttp_queue_local_error(sk, fl4->daddr,
-					      inet_sk(sk)->inet_dport, mtu);
+					      inet_sk(sk)->inet_dport,
+					      mtu - optlen);
 			kfree_skb(skb);
 			return -EMSGSIZE;
 		}
@@ -66,4 +87,45 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	if (err > 0)
 		err = net_xmit_errno(err);
 	return err;
+}
+
+/*
+ * After an ICMP error changed the routing state (a path MTU, a redirect),
+ * give a connected socket a fresh route in place of the stale one it keeps
+ * for IP_MTU, as IPv4 does for its own sockets. Softirq; when the socket is
+ * owned, its route is refreshed by the next connect.
+ */
+static void ttp_dst_refresh(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk) && sk->sk_state == TCP_ESTABLISHED &&
+	    !__sk_dst_check(sk, 0)) {
+		rt = ttp_route(sk, &fl4, inet->inet_daddr, inet->inet_dport,
+			       NULL);
+		if (!IS_ERR(rt))
+			__sk_dst_set(sk, &rt->dst);
+	}
+	bh_unlock_sock(sk);
+}
+
+/*
+ * ICMP "fragmentation needed" about a packet @sk sent (skb->data at its IP
+ * header): record the path MTU @mtu for later sends, and refresh @sk's route.
+ */
+void ttp_update_pmtu(struct sock *sk, struct sk_buff *skb, u32 mtu)
+{
+	ipv4_update_pmtu(skb, sock_net(sk), mtu, sk->sk_bound_dev_if,
+			 ttp_protocol);
+	ttp_dst_refresh(sk);
+}
+
+/* ICMP redirect about a packet @sk sent: the same for the new gateway. */
+void ttp_redirect(struct sock *sk, struct sk_buff *skb)
+{
+	ipv4_redirect(skb, sock_net(sk), sk->sk_bound_dev_if, ttp_protocol);
+	ttp_dst_refresh(sk);
 }

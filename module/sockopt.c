@@ -47,7 +47,7 @@ static bool ttp_ip_opt_refused(int optname)
 static int ttp_set_cork(struct sock *sk, sockptr_t optval,
 			unsigned int optlen)
 {
-	int val, err = 0;
+	int val;
 
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -55,12 +55,15 @@ static int ttp_set_cork(struct sock *sk, sockptr_t optval,
 		return -EFAULT;
 
 	lock_sock(sk);
-	ttp_sk(sk)->cork = !!val;
-	/* Clearing the cork sends what it held, as UDP_CORK does. */
+	WRITE_ONCE(ttp_sk(sk)->cork, !!val);
+	/*
+	 * Clearing the cork sends what it held, as UDP_CORK does, and like
+	 * it succeeds whatever became of that datagram.
+	 */
 	if (!val && !skb_queue_empty(&ttp_sk(sk)->pending))
-		err = ttp_cork_push(sk);
+		ttp_cork_push(sk);
 	release_sock(sk);
-	return err;
+	return 0;
 }
 
 /*

@@ -31,7 +31,9 @@
  *    the lock, as UDP does, and the receive path reads the cmsg flags the
  *    same way. A reader sees the old or the new value of each, never a mix.
  *    The cork (struct ttp_sock: pending, pending_len, pending_daddr,
- *    pending_dport, cork) is read and written only under the socket lock;
+ *    pending_dport, pending_mtu) is read and written only under the socket
+ *    lock; so is the cork flag, written with WRITE_ONCE as sendmsg peeks at
+ *    it with READ_ONCE;
  *    the send path that assembles a corked datagram keeps the lock until the
  *    datagram is sent.
  *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
@@ -43,9 +45,9 @@
  *    the chain with a hash of the packet's addresses and ports (table.c).
  *    sk_dst_cache (the route of a connected socket, for IP_MTU and path MTU
  *    updates) is set by connect and cleared by disconnect under the socket
- *    lock; the ICMP path updates it with IPv4's own helpers, which use
- *    bh_lock_sock and the RCU-safe sk_dst_set(). Sends route afresh and do
- *    not use it.
+ *    lock; the ICMP path (ttp_update_pmtu, ttp_redirect in output.c)
+ *    replaces a stale one under bh_lock_sock when the socket is not owned,
+ *    with the RCU-safe __sk_dst_set(). Sends route afresh and do not use it.
  *
  *  - counters (struct ttp_net.mib) are atomics: updated from any context.
  *  - port_range (struct ttp_net) is one u32 read and written with
@@ -99,6 +101,7 @@ struct ttp_sock {
 	__be32			pending_daddr;	/* where the datagram goes */
 	__be16			pending_dport;
 	struct ttp_ipc		pending_ipc;	/* the first send's cmsgs */
+	u32			pending_mtu;	/* the path's, at the first send */
 	u8			cork;		/* TTP_CORK is on */
 };
 
@@ -191,6 +194,12 @@ struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
 			 __be32 daddr, __be16 dport, const struct ttp_ipc *ipc);
 int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 	     const struct ttp_ipc *ipc);
+unsigned int ttp_ip_optlen(struct sock *sk);
+void ttp_update_pmtu(struct sock *sk, struct sk_buff *skb, u32 mtu);
+void ttp_redirect(struct sock *sk, struct sk_buff *skb);
+
+/* IPv4's header with the most options it can carry */
+#define TTP_IP_HLEN_MAX		(sizeof(struct iphdr) + MAX_IPOPTLEN)
 
 /* input.c */
 int ttp_rcv(struct sk_buff *skb);

@@ -1040,6 +1040,60 @@ TEST_F(diff, ip_options_record_route)
 	}
 }
 
+/*
+ * A send of the largest payload an IP packet with @optlen bytes of IP
+ * options can carry on this stack, plus @over bytes; ret 1 means all sent.
+ */
+static struct res op_send_max(FIXTURE_DATA(diff) *self, int s, int i,
+			      int optlen, int over, int flags)
+{
+	int hdr = s == UDP ? 8 : TTP_HDR_LEN;
+	int len = 0xffff - 20 - optlen - hdr + over;
+	struct sockaddr_ttp a = mkaddr(s, LO, PB, FAM_OWN);
+	char *buf = calloc(1, len);
+	struct res r = {};
+
+	errno = 0;
+	r.ret = buf ? sendto(FD(s, i), buf, len, flags, SA(&a), sizeof(a)) :
+		      -2;
+	if (r.ret == len)
+		r.ret = 1;
+	norm(s, &r);
+	free(buf);
+	return r;
+}
+
+/* The options take room in front of the header, and from the 64k. */
+TEST_F(diff, ip_options_max_size)
+{
+	/* NOP, then record route with room for four addresses: 20 bytes */
+	static const unsigned char rr[20] = { 1, 7, 19, 4 };
+
+	STEP(op_setsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS, rr,
+			       sizeof(rr)), 0, 0);
+	STEP_FLAGS(op_getsockopt_buf(self, s, A, SOL_IP, IP_OPTIONS), 0, 0,
+		   20);
+	STEP(op_setsockopt(self, s, B, SOL_IP, IP_RECVOPTS, 1), 0, 0);
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "route", 0, PB, FULL, FAM_OWN), 5, 0);
+	wait_in(_metadata, self, B);
+	{
+		DO(op_recv_cm(self, s, B, 0), 5, 0);
+		ASSERT_NE(NULL, cm_find(&_r[UDP], IP_RECVOPTS));
+	}
+	STEP(op_send_max(self, s, A, 20, 1, 0), -1, EMSGSIZE);
+	STEP(op_send_max(self, s, A, 20, 0, 0), 1, 0);
+	wait_in(_metadata, self, B);
+	STEP(op_recv(self, s, B, 64, MSG_DONTWAIT, FULL), 64, 0);
+	/* the same limit for a corked datagram */
+	STEP(op_send(self, s, A, "c", MSG_MORE, PB, FULL, FAM_OWN), 1, 0);
+	STEP(op_send_max(self, s, A, 20, 0, MSG_MORE), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "d", 0, PB, FULL, FAM_OWN), 1, 0);
+	wait_in(_metadata, self, B);
+	/* no room given for the IP_RECVOPTS cmsg */
+	RECV(B, 64, 0, 1, 0, "d", MSG_CTRUNC);
+}
+
 TEST_F(diff, ip_freebind_unicast_if)
 {
 	int lo = htonl(1);
@@ -1593,6 +1647,83 @@ TEST_F(diff, pmtu_do_local_error)
 	wait_in(_metadata, self, B);
 	RECV(B, 64, MSG_TRUNC, 2000, 0, "xxxx", MSG_TRUNC);
 	STEP(op_recv_cm(self, s, A, MSG_ERRQUEUE), -1, EAGAIN);
+}
+
+/* A full device queue: ENOBUFS only with IP_RECVERR, as for UDP. */
+TEST_F(diff, enobufs_recverr)
+{
+	if (system("tc qdisc add dev lo root pfifo limit 0 2>/dev/null"))
+		SKIP(return, "no tc, or no pfifo qdisc");
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "lost", 0, PB, FULL, FAM_OWN), 4, 0);
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_RECVERR, 1), 0, 0);
+	STEP(op_send(self, s, A, "lost", 0, PB, FULL, FAM_OWN), -1, ENOBUFS);
+	STEP(op_send(self, s, A, "c", MSG_MORE, PB, FULL, FAM_OWN), 1, 0);
+	STEP(op_send(self, s, A, "d", 0, PB, FULL, FAM_OWN), -1, ENOBUFS);
+}
+
+/* With data pending, errors that come before corking leave it alone. */
+TEST_F(diff, cork_pending_errors)
+{
+	bind_ab(_metadata, self);
+	STEP(op_send(self, s, A, "abc", MSG_MORE, PB, FULL, FAM_OWN), 3, 0);
+	STEP(op_send(self, s, A, "x", MSG_MORE | MSG_OOB, PB, FULL, FAM_OWN),
+	     -1, EOPNOTSUPP);
+	STEP(op_send(self, s, A, "x", MSG_OOB, PB, FULL, FAM_OWN),
+	     -1, EOPNOTSUPP);
+	/* more than 64k in one send: EMSGSIZE at once */
+	STEP(op_send_max(self, s, A, -0x8000, 0, MSG_MORE), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "def", 0, PB, FULL, FAM_OWN), 3, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 6, 0, "abcdef", 0);
+	STEP(op_recv(self, s, B, 64, MSG_DONTWAIT, FULL), -1, EAGAIN);
+}
+
+/* IP_PMTUDISC_DO: the piece that overflows the path drops the datagram. */
+TEST_F(diff, cork_pmtudisc_do)
+{
+	int s;
+
+	ASSERT_EQ(0, set_lo_mtu(1500));
+	STEP(op_setsockopt(self, s, A, SOL_IP, IP_MTU_DISCOVER,
+			   IP_PMTUDISC_DO), 0, 0);
+	bind_ab(_metadata, self);
+	STEP(op_send_len(self, s, A, 1000, MSG_MORE, PB), 1000, 0);
+	STEP(op_send_len(self, s, A, 1000, MSG_MORE, PB), -1, EMSGSIZE);
+	STEP(op_send(self, s, A, "new", 0, PB, FULL, FAM_OWN), 3, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 3, 0, "new", 0);
+	/*
+	 * Clearing TTP_CORK succeeds even if the datagram it sends fails:
+	 * here the path shrank under it.
+	 */
+	for (s = 0; s < self->n; s++) {
+		int v = 1;
+
+		ASSERT_EQ(0, setsockopt(FD(s, A), proto(s), cork_opt(s), &v,
+					sizeof(v)));
+	}
+	STEP(op_send_len(self, s, A, 1200, 0, PB), 1200, 0);
+	ASSERT_EQ(0, set_lo_mtu(1100));
+	STEP(op_setsockopt(self, s, A, -1, 1, 0), 0, 0);
+	STEP(op_send(self, s, A, "ok", 0, PB, FULL, FAM_OWN), 2, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 2, 0, "ok", 0);
+}
+
+/*
+ * An empty MSG_MORE piece adds nothing: it must not become an empty IP
+ * fragment, for which the receiver drops the whole datagram.
+ */
+TEST_F(diff, msg_more_empty_piece_fragmented)
+{
+	ASSERT_EQ(0, set_lo_mtu(1500));
+	bind_ab(_metadata, self);
+	STEP(op_send_len(self, s, A, 1004, MSG_MORE, PB), 1004, 0);
+	STEP(op_send_len(self, s, A, 0, MSG_MORE, PB), 0, 0);
+	STEP(op_send_len(self, s, A, 1000, 0, PB), 1000, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, MSG_TRUNC, 2004, 0, "xxxx", MSG_TRUNC);
 }
 
 TEST_HARNESS_MAIN
