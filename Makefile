@@ -7,12 +7,14 @@
 #                        or a release such as 6.1.0-56-amd64
 #   make run             set up, boot a VM, show TTP between two namespaces
 #   make check           the whole suite on every supported kernel
-#   make check KVER=...  the suite on one kernel
+#   make check KVER=...  the suite on the kernels named (KVER=6.1,6.12)
 #   make lint            checkpatch.pl --strict on module/ and uapi/
 #   make fresh           make run + make check in a fresh minimal Debian 12 root
 #                        (debootstrap, a clean clone of HEAD; ~30 min, as root)
 #   make unit            unit tests of the stream's pure logic, on the host
 #   make unit-coverage   the same with gcov: branch coverage of that logic
+#   make mutants         mutation testing: does the suite kill each mutant of
+#                        selftests/mutants/ (one kernel, 6.12; slow, not in CI)
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -50,6 +52,9 @@ fresh:
 
 check:
 	$(VM)/check.sh $(if $(filter command line,$(origin KVER)),$(KVER))
+
+mutants:
+	$(VM)/mutants.sh
 
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
@@ -92,5 +97,5 @@ unit-coverage:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run fresh check lint unit \
-	unit-coverage clean
+.PHONY: all module userspace selftests deps run fresh check mutants lint \
+	unit unit-coverage clean

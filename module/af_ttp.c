@@ -64,6 +64,7 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 		ttp_stream_init_sock(sk);
 	else
 		ttp_sock_init(sk);
+	ttp_custom_sol_socket(sock);
 	return 0;
 }
 
@@ -101,8 +102,6 @@ static int __init ttp_init(void)
 	BUILD_BUG_ON(sizeof(struct ttp_stream_cb) >
 		     sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
 	BUILD_BUG_ON(sizeof(struct sockaddr_ttp) != sizeof(struct sockaddr));
-	BUILD_BUG_ON(sizeof(struct ttp_skb_cb) >
-		     sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
 	BUILD_BUG_ON(TTP_MAX_DGRAM != 0xffff - sizeof(struct iphdr) - TTP_HDR_LEN);
 
 	err = ttp_check_params();

@@ -55,4 +55,37 @@ ttp_register_net_sysctl(struct net *net, const char *path,
 #define TTP_ACCEPT_FLAGS	(flags)
 #endif
 
+/*
+ * 6.6 turned the inet_sock bit fields (recverr, cmsg_flags, ...) into the
+ * atomic bits of inet_flags, read with inet_test_bit().
+ */
+#ifdef inet_test_bit
+#define ttp_recverr(sk)		inet_test_bit(RECVERR, sk)
+#define ttp_want_pktinfo(sk)	inet_test_bit(PKTINFO, sk)
+#else
+#define ttp_recverr(sk)		(inet_sk(sk)->recverr)
+#define ttp_want_pktinfo(sk)	(inet_sk(sk)->cmsg_flags & IP_CMSG_PKTINFO)
+#endif
+
+/*
+ * Since 6.2 a socket flagged SOCK_CUSTOM_SOCKOPT gets its SOL_SOCKET options
+ * through its own setsockopt, which TTP needs for SO_REUSEPORT: the socket
+ * layer refuses that one to families other than AF_INET and AF_INET6.
+ * Older kernels keep SO_REUSEPORT refused (docs/protocol.md). The flag is
+ * a macro in 6.12 but an enum member in newer kernels, so #ifdef alone
+ * would silently turn it off there: the version decides too.
+ */
+#include <linux/net.h>
+#if defined(SOCK_CUSTOM_SOCKOPT) || \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static inline void ttp_custom_sol_socket(struct socket *sock)
+{
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
+}
+#else
+static inline void ttp_custom_sol_socket(struct socket *sock)
+{
+}
+#endif
+
 #endif /* _TTP_COMPAT_H */

@@ -34,9 +34,12 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	if (err)
 		return err;
 	saddr = addr->sttp_addr.s_addr;
-	type = ttp_local_addr_type(sock_net(sk), saddr);
+	type = ttp_local_addr_type(sk, saddr);
 	if (type < 0)
 		return type;
+	/* No group membership, so no receiving on a group address. */
+	if (type == RTN_MULTICAST)
+		return -EADDRNOTAVAIL;
 	port = ntohs(addr->sttp_port);
 	if (port && ttp_needs_bind_cap(sock_net(sk), port))
 		return -EACCES;
@@ -74,6 +77,7 @@ static void ttp_dgram_disconnect(struct sock *sk)
 	inet->inet_daddr = 0;
 	inet->inet_dport = 0;
 	sk->sk_bound_dev_if = 0;
+	sk_dst_reset(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_rcv_saddr = 0;
 		inet->inet_saddr = 0;
@@ -98,15 +102,19 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 		return -EINVAL;
 	if (usin->sttp_family != ttp_family)
 		return -EAFNOSUPPORT;
+	if (ipv4_is_multicast(usin->sttp_addr.s_addr))
+		return -EOPNOTSUPP;
 
-	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port);
+	rt = ttp_route(sk, &fl4, usin->sttp_addr.s_addr, usin->sttp_port,
+		       NULL);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	if ((rt->rt_flags & RTCF_BROADCAST) && !sock_flag(sk, SOCK_BROADCAST)) {
 		ip_rt_put(rt);
 		return -EACCES;
 	}
-	ip_rt_put(rt);
+	/* Kept for IP_MTU and path MTU updates; sends route afresh. */
+	sk_dst_set(sk, &rt->dst);
 
 	if (!inet->inet_saddr)
 		inet->inet_saddr = fl4.saddr;
@@ -151,7 +159,10 @@ static int ttp_dgram_dest(struct sock *sk, struct msghdr *msg,
 			return -EAFNOSUPPORT;
 		*daddr = usin->sttp_addr.s_addr;
 		*dport = usin->sttp_port;
-		return *dport ? 0 : -EINVAL;
+		if (!*dport)
+			return -EINVAL;
+		/* TTP does not send to groups (docs/protocol.md). */
+		return ipv4_is_multicast(*daddr) ? -EOPNOTSUPP : 0;
 	}
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -EDESTADDRREQ;
@@ -165,8 +176,7 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 				       size_t len, struct rtable *rt, int *err)
 {
 	unsigned int hroom = LL_RESERVED_SPACE(rt->dst.dev) +
-			     rt->dst.header_len + sizeof(struct iphdr) +
-			     TTP_HDR_LEN;
+			     rt->dst.header_len + TTP_IP_HLEN_MAX + TTP_HDR_LEN;
 	size_t linear = min_t(size_t, len, SKB_MAX_HEAD(hroom));
 	struct sk_buff *skb;
 
@@ -189,27 +199,27 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 
 /*
  * Everything a send decides under the socket lock: the implicit bind, the
- * checks udp_sendmsg() makes, in its order, and the route. Returns the route
- * with @fl4 and @dport filled, or an ERR_PTR.
+ * checks udp_sendmsg() makes, in its order, the ancillary data and the
+ * route. Returns the route with @fl4, @dport and @ipc filled, or an ERR_PTR.
  */
-static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
-					size_t len, struct flowi4 *fl4,
-					__be16 *dport)
+static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
+					  size_t len, struct flowi4 *fl4,
+					  __be16 *dport, struct ttp_ipc *ipc)
 {
 	struct rtable *rt;
 	__be32 daddr;
 	int err;
 
-	lock_sock(sk);
+	ttp_ipc_init(ipc);
 	err = ttp_table_autobind(sk);
-	if (!err && len > TTP_MAX_DGRAM)
+	/* As UDP: the IP options count against the 64k of an IP packet. */
+	if (!err && len > TTP_MAX_DGRAM - ttp_ip_optlen(sk))
 		err = -EMSGSIZE;
-	if (!err && (msg->msg_flags & MSG_OOB))
-		err = -EOPNOTSUPP;
 	if (!err)
 		err = ttp_dgram_dest(sk, msg, &daddr, dport);
-	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport);
-	release_sock(sk);
+	if (!err && msg->msg_controllen)
+		err = ttp_cmsg_send(msg, ipc);
+	rt = err ? ERR_PTR(err) : ttp_route(sk, fl4, daddr, *dport, ipc);
 
 	if (!IS_ERR(rt) && (rt->rt_flags & RTCF_BROADCAST) &&
 	    !sock_flag(sk, SOCK_BROADCAST)) {
@@ -219,18 +229,111 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 	return rt;
 }
 
+static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
+					size_t len, struct flowi4 *fl4,
+					__be16 *dport, struct ttp_ipc *ipc)
+{
+	struct rtable *rt;
+
+	lock_sock(sk);
+	rt = __ttp_dgram_prepare(sk, msg, len, fl4, dport, ipc);
+	release_sock(sk);
+	return rt;
+}
+
+/*
+ * Put the header on @skb (payload at skb->data) and send it along @rt,
+ * whose reference it takes, as @ipc asks. Returns 0 or a negative errno;
+ * as for UDP, a full device queue (ENOBUFS) is counted and not an error
+ * unless IP_RECVERR is on.
+ */
+int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
+		       const struct ttp_ipc *ipc)
+{
+	struct net *net = sock_net(sk);
+	int err;
+
+	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
+	skb_dst_set(skb, &rt->dst);
+
+	err = ttp_xmit(sk, skb, fl4, ipc);
+	if (!err) {
+		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+		return 0;
+	}
+	if (err == -ENOBUFS && !ttp_recverr(sk)) {
+		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
+		return 0;
+	}
+	return err;
+}
+
+/*
+ * A send with MSG_MORE or TTP_CORK, or one that ends a corked datagram:
+ * the first one fixes the destination, each adds its bytes, the last one
+ * (neither MSG_MORE nor TTP_CORK) sends them all as one datagram.
+ */
+static int ttp_dgram_sendmsg_corked(struct sock *sk, struct msghdr *msg,
+				    size_t len, bool more)
+{
+	struct ttp_sock *ts = ttp_sk(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	__be16 dport;
+	int err;
+
+	lock_sock(sk);
+	if (skb_queue_empty(&ts->pending)) {
+		rt = __ttp_dgram_prepare(sk, msg, len, &fl4, &dport,
+					 &ts->pending_ipc);
+		if (IS_ERR(rt)) {
+			err = PTR_ERR(rt);
+			goto out;
+		}
+		ts->pending_mtu = ip_sk_use_pmtu(sk) ? dst_mtu(&rt->dst) :
+				  READ_ONCE(rt->dst.dev->mtu);
+		ip_rt_put(rt);
+		ts->pending_daddr = fl4.daddr;
+		ts->pending_dport = dport;
+	}
+	err = ttp_cork_append(sk, msg, len);
+	if (!err && !more)
+		err = ttp_cork_push(sk);
+out:
+	release_sock(sk);
+	if (!err)
+		return len;
+	/* As UDP: a send that failed for want of buffer space is counted. */
+	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		ttp_inc_stats(sock_net(sk), TTP_MIB_SNDBUFERRORS);
+	return err;
+}
+
 static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 			     size_t len)
 {
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
+	struct ttp_ipc ipc;
 	struct flowi4 fl4;
 	struct rtable *rt;
 	__be16 dport;
+	bool more;
 	int err;
 
-	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport);
+	/* Checked first, as UDP does: neither touches a pending datagram. */
+	if (len > 0xFFFF)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	more = (msg->msg_flags & MSG_MORE) || READ_ONCE(ttp_sk(sk)->cork);
+	if (more || !skb_queue_empty_lockless(&ttp_sk(sk)->pending))
+		return ttp_dgram_sendmsg_corked(sk, msg, len, more);
+
+	rt = ttp_dgram_prepare(sk, msg, len, &fl4, &dport, &ipc);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	skb = ttp_dgram_alloc(sk, msg, len, rt, &err);
@@ -238,19 +341,9 @@ static int ttp_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 		ip_rt_put(rt);
 		goto out;
 	}
-	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
-	skb_dst_set(skb, &rt->dst);
-
-	err = ttp_xmit(sk, skb, &fl4);
-	if (!err) {
-		ttp_inc_stats(net, TTP_MIB_OUTDATAGRAMS);
+	err = ttp_dgram_send_skb(sk, skb, rt, &fl4, dport, &ipc);
+	if (!err)
 		return len;
-	}
-	if (err == -ENOBUFS) {
-		/* A full device queue loses the datagram, as it does for UDP. */
-		ttp_inc_stats(net, TTP_MIB_SNDBUFERRORS);
-		return len;
-	}
 out:
 	/* As UDP: a send that failed for want of buffer space is counted. */
 	if (err == -ENOBUFS || test_bit(SOCK_NOSPACE, &sock->flags))
@@ -267,7 +360,7 @@ static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	int copied, err;
 
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
+		return ttp_recv_error(sk, msg, len);
 
 	skb = skb_recv_datagram(sk, flags, &err);
 	if (!skb)
@@ -286,10 +379,12 @@ static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	if (sin) {
 		memset(sin, 0, sizeof(*sin));
 		sin->sttp_family = ttp_family;
-		sin->sttp_port = TTP_SKB_CB(skb)->sport;
-		sin->sttp_addr.s_addr = TTP_SKB_CB(skb)->saddr;
+		sin->sttp_port = ttp_hdr(skb)->source;
+		sin->sttp_addr.s_addr = ip_hdr(skb)->saddr;
 		msg->msg_namelen = sizeof(*sin);
 	}
+	/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... as the socket asked */
+	ip_cmsg_recv_offset(msg, sk, skb, TTP_HDR_LEN, 0);
 	err = (flags & MSG_TRUNC) ? skb->len : copied;
 out:
 	skb_free_datagram(sk, skb);
@@ -339,27 +434,11 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/*
- * Softirq: deliver a checked datagram whose payload starts @hlen bytes in,
- * or answer port unreachable.
- */
-int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
+/* Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. */
+static void ttp_dgram_queue(struct net *net, struct sock *sk,
+			    struct sk_buff *skb, int hlen)
 {
-	const struct ttphdr *th = ttp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
-	struct sock *sk;
-
-	sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
-			      iph->daddr, th->dest, inet_iif(skb));
-	if (!sk) {
-		ttp_inc_stats(net, TTP_MIB_NOPORTS);
-		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
-		kfree_skb(skb);
-		return 0;
-	}
-
-	TTP_SKB_CB(skb)->saddr = iph->saddr;
-	TTP_SKB_CB(skb)->sport = th->source;
+	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
@@ -369,32 +448,135 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 	} else {
 		ttp_inc_stats(net, TTP_MIB_INDATAGRAMS);
 	}
+}
+
+struct ttp_bcast {
+	struct ttp_match_cb	cb;
+	struct net		*net;
+	struct sk_buff		*skb;
+	int			hlen;
+};
+
+/* One matching socket of a broadcast: a copy for it; drops the reference. */
+static void ttp_dgram_bcast_one(struct sock *sk, struct ttp_match_cb *cb)
+{
+	struct ttp_bcast *b = container_of(cb, struct ttp_bcast, cb);
+	struct sk_buff *copy = skb_clone(b->skb, GFP_ATOMIC);
+
+	if (copy) {
+		ttp_dgram_queue(b->net, sk, copy, b->hlen);
+	} else {
+		ttp_inc_stats(b->net, TTP_MIB_RCVBUFERRORS);
+		ttp_inc_stats(b->net, TTP_MIB_INERRORS);
+	}
+	sock_put(sk);
+}
+
+/*
+ * A datagram addressed to a broadcast address: as UDP, a copy for every
+ * socket bound to its port and a matching address. None: NoPorts (and no
+ * ICMP, which is never sent about a broadcast).
+ */
+static int ttp_dgram_rcv_bcast(struct net *net, struct sk_buff *skb, int hlen)
+{
+	const struct ttphdr *th = ttp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct ttp_bcast b = {
+		.cb.fn = ttp_dgram_bcast_one,
+		.net = net,
+		.skb = skb,
+		.hlen = hlen,
+	};
+
+	if (!ttp_table_match_all(net, SOCK_DGRAM, iph->saddr, th->source,
+				 iph->daddr, th->dest, inet_iif(skb), &b.cb))
+		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+	consume_skb(skb);
+	return 0;
+}
+
+/*
+ * Softirq: deliver a checked datagram whose payload starts @hlen bytes in,
+ * or answer port unreachable.
+ */
+int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
+{
+	const struct ttphdr *th = ttp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct rtable *rt = skb_rtable(skb);
+	struct sock *sk = NULL;
+
+	if (rt && (rt->rt_flags & RTCF_BROADCAST))
+		return ttp_dgram_rcv_bcast(net, skb, hlen);
+
+	/*
+	 * No TTP socket is a member of a group (docs/protocol.md, 4.5), even
+	 * if this host joined it for another protocol. icmp_send() answers
+	 * nothing about a datagram sent to a group.
+	 */
+	if (!ipv4_is_multicast(iph->daddr))
+		sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
+				      iph->daddr, th->dest, inet_iif(skb));
+	if (!sk) {
+		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+		kfree_skb(skb);
+		return 0;
+	}
+
+	ttp_dgram_queue(net, sk, skb, hlen);
 	sock_put(sk);
 	return 0;
 }
 
 /*
- * Softirq: an ICMP error about a datagram @sk sent. As for UDP without
- * IP_RECVERR, only hard errors are reported, and only to a connected
- * socket: the next call on it fails with that errno.
+ * Softirq: the ICMP error in @skb (skb->data at the IP header of the
+ * datagram) is about a datagram @sk sent; @info is the ICMP's, the MTU for
+ * "fragmentation needed". As for UDP: without IP_RECVERR only hard errors
+ * are reported, and only to a connected socket (the next call on it fails
+ * with that errno); with IP_RECVERR every error is queued on the error
+ * queue and reported, connected or not.
  */
-void ttp_dgram_err(struct sock *sk, int type, int code)
+void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info)
 {
+	const struct icmphdr *icmph = icmp_hdr(skb);
+	int code = icmph->code;
+	bool hard = false;
 	int err;
 
-	switch (type) {
+	switch (icmph->type) {
 	case ICMP_DEST_UNREACH:
-		if (code > NR_ICMP_UNREACH || !icmp_err_convert[code].fatal)
-			return;
-		err = icmp_err_convert[code].errno;
+		if (code == ICMP_FRAG_NEEDED) {
+			/* Path MTU discovery: later sends see the new MTU. */
+			ttp_update_pmtu(sk, skb, info);
+			if (READ_ONCE(inet_sk(sk)->pmtudisc) == IP_PMTUDISC_DONT)
+				return;
+			err = EMSGSIZE;
+			hard = true;
+			break;
+		}
+		err = EHOSTUNREACH;
+		if (code <= NR_ICMP_UNREACH) {
+			err = icmp_err_convert[code].errno;
+			hard = icmp_err_convert[code].fatal;
+		}
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
 		break;
 	case ICMP_PARAMETERPROB:
 		err = EPROTO;
+		hard = true;
 		break;
+	case ICMP_REDIRECT:
+		ttp_redirect(sk, skb);
+		return;
 	default:
 		return;
 	}
-	if (sk->sk_state != TCP_ESTABLISHED)
+	if (ttp_recverr(sk))
+		ttp_queue_icmp_error(sk, skb, err, info);
+	else if (!hard || sk->sk_state != TCP_ESTABLISHED)
 		return;
 	WRITE_ONCE(sk->sk_err, err);
 	sk_error_report(sk);

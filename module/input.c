@@ -56,7 +56,6 @@ int ttp_err(struct sk_buff *skb, u32 info)
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct ttphdr *th = (const struct ttphdr *)(skb->data +
 							  (iph->ihl << 2));
-	const struct icmphdr *icmph = icmp_hdr(skb);
 	unsigned int off = iph->ihl << 2;
 	struct sock *sk;
 
@@ -83,7 +82,7 @@ int ttp_err(struct sk_buff *skb, u32 info)
 			      inet_iif(skb));
 	if (!sk)
 		return -ENOENT;
-	ttp_dgram_err(sk, icmph->type, icmph->code);
+	ttp_dgram_err(sk, skb, info);
 	sock_put(sk);
 	return 0;
 }

@@ -31,11 +31,13 @@ int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 }
 
 /*
- * May a socket in @net bind to @addr? Returns the address's route type
- * (RTN_LOCAL, RTN_BROADCAST for INADDR_ANY, ...) or -EADDRNOTAVAIL.
+ * May @sk bind to @addr? Returns the address's route type (RTN_LOCAL,
+ * RTN_BROADCAST for INADDR_ANY, ...) or -EADDRNOTAVAIL. As for UDP, any
+ * address will do with ip_nonlocal_bind, IP_FREEBIND or IP_TRANSPARENT.
  */
-int ttp_local_addr_type(struct net *net, __be32 addr)
+int ttp_local_addr_type(struct sock *sk, __be32 addr)
 {
+	struct net *net = sock_net(sk);
 	unsigned int type = inet_addr_type(net, addr);
 
 	switch (type) {
@@ -44,7 +46,7 @@ int ttp_local_addr_type(struct net *net, __be32 addr)
 	case RTN_BROADCAST:
 		return type;
 	}
-	if (READ_ONCE(net->ipv4.sysctl_ip_nonlocal_bind))
+	if (inet_can_nonlocal_bind(net, inet_sk(sk)))
 		return RTN_UNICAST;
 	return -EADDRNOTAVAIL;
 }
@@ -73,24 +75,15 @@ int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	return sizeof(*sin);
 }
 
-/* TTP has no options of its own yet; SOL_SOCKET ones never get here. */
-int ttp_setsockopt(struct socket *sock, int level, int optname,
-		   sockptr_t optval, unsigned int optlen)
-{
-	return -ENOPROTOOPT;
-}
-
-int ttp_getsockopt(struct socket *sock, int level, int optname,
-		   char __user *optval, int __user *optlen)
-{
-	return -ENOPROTOOPT;
-}
-
 /* Runs when the last reference is gone, after an RCU grace period. */
 static void ttp_sock_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
+	skb_queue_purge(&ttp_sk(sk)->pending);
+	sk_dst_reset(sk);
+	/* IP_OPTIONS; readers are gone (SOCK_RCU_FREE) */
+	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 	WARN_ON_ONCE(!sk_unhashed(sk));
 }
@@ -108,8 +101,15 @@ void ttp_sock_init(struct sock *sk)
 
 	inet->uc_ttl = -1;		/* the route's hop limit */
 	inet->mc_ttl = 1;
-	/* Let IPv4 fragment what the path cannot carry whole, as UDP does. */
-	inet->pmtudisc = IP_PMTUDISC_DONT;
+	/*
+	 * Path MTU discovery as for UDP: DF on datagrams that fit the path,
+	 * IP fragments the others (ttp_xmit()); ip_no_pmtu_disc turns it off.
+	 */
+	if (READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc))
+		inet->pmtudisc = IP_PMTUDISC_DONT;
+	else
+		inet->pmtudisc = IP_PMTUDISC_WANT;
+	skb_queue_head_init(&ttp_sk(sk)->pending);
 }
 
 int ttp_release(struct socket *sock)
@@ -120,6 +120,7 @@ int ttp_release(struct socket *sock)
 		return 0;
 
 	lock_sock(sk);
+	ttp_cork_flush(sk);
 	ttp_table_unhash(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	sock_orphan(sk);

@@ -5,6 +5,7 @@
  * packet to its socket. Locking rules: struct ttp_table in ttp.h.
  */
 #include <linux/hash.h>
+#include <linux/jhash.h>
 #include <linux/random.h>
 
 #include "ttp.h"
@@ -29,6 +30,16 @@ static struct hlist_head *ttp_bind_chain(struct ttp_table *t, u16 port)
 }
 
 /*
+ * May @sk and @sk2 share a port by SO_REUSEPORT? Both must ask for it and
+ * belong to the same user, as for UDP.
+ */
+static bool ttp_reuseport_ok(const struct sock *sk, const struct sock *sk2)
+{
+	return sk->sk_reuseport && sk2->sk_reuseport &&
+	       uid_eq(READ_ONCE(sk->sk_uid), READ_ONCE(sk2->sk_uid));
+}
+
+/*
  * Would @sk, bound to its sk_rcv_saddr and @sk2's port, clash with @sk2?
  * Sockets of another type never clash: streams and datagrams have separate
  * port spaces, as TCP and UDP do.
@@ -40,6 +51,8 @@ static bool ttp_clash(const struct sock *sk, const struct sock *sk2)
 	if (sk2 == sk || sk2->sk_type != sk->sk_type)
 		return false;
 	if (sk->sk_reuse && sk2->sk_reuse)
+		return false;
+	if (ttp_reuseport_ok(sk, sk2))
 		return false;
 	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
 	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
@@ -184,6 +197,69 @@ static int ttp_score(const struct sock *sk, int type, __be32 saddr,
 }
 
 /*
+ * Call @cb->fn for every socket of @type that matches a packet from
+ * saddr:sport to daddr:dport arriving on @dif, with a reference held that
+ * it drops: the receivers of a broadcast. Runs under RCU (any context);
+ * returns how many there were.
+ */
+int ttp_table_match_all(struct net *net, int type,
+			__be32 saddr, __be16 sport,
+			__be32 daddr, __be16 dport, int dif,
+			struct ttp_match_cb *cb)
+{
+	struct ttp_table *t = &ttp_pernet(net)->table;
+	u16 port = ntohs(dport);
+	struct sock *sk;
+	int n = 0;
+
+	rcu_read_lock();
+	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
+		if (inet_sk(sk)->inet_num != port ||
+		    ttp_score(sk, type, saddr, sport, daddr, dif) < 0 ||
+		    !refcount_inc_not_zero(&sk->sk_refcnt))
+			continue;
+		cb->fn(sk, cb);
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * SO_REUSEPORT: @best is the first of the best-scoring sockets; if it and
+ * others as good share the port by SO_REUSEPORT, pick one of them by a hash
+ * of the packet's addresses and ports, so that each flow stays on one
+ * socket and the flows spread over all of them. Under RCU.
+ */
+static struct sock *ttp_reuseport_pick(struct hlist_head *chain,
+				       struct sock *best, int best_score,
+				       int type, __be32 saddr, __be16 sport,
+				       __be32 daddr, u16 port, int dif)
+{
+	struct sock *sk;
+	u32 n = 0, pick;
+
+	sk_for_each_rcu(sk, chain)
+		if (inet_sk(sk)->inet_num == port &&
+		    ttp_reuseport_ok(best, sk) &&
+		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score)
+			n++;
+	if (n < 2)
+		return best;
+
+	pick = reciprocal_scale(jhash_3words((__force u32)saddr,
+					     (__force u32)daddr,
+					     (__force u32)sport, port), n);
+	sk_for_each_rcu(sk, chain)
+		if (inet_sk(sk)->inet_num == port &&
+		    ttp_reuseport_ok(best, sk) &&
+		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score &&
+		    !pick--)
+			return sk;
+	return best;	/* the chain changed under us */
+}
+
+/*
  * Find the socket of @type for a packet from saddr:sport to daddr:dport.
  * Runs under RCU (any context); returns the socket with a reference held,
  * or NULL.
@@ -193,12 +269,13 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 			      __be32 daddr, __be16 dport, int dif)
 {
 	struct ttp_table *t = &ttp_pernet(net)->table;
+	struct hlist_head *chain = ttp_bind_chain(t, ntohs(dport));
 	u16 port = ntohs(dport);
 	struct sock *sk, *best = NULL;
 	int score, best_score = -1;
 
 	rcu_read_lock();
-	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
+	sk_for_each_rcu(sk, chain) {
 		if (inet_sk(sk)->inet_num != port)
 			continue;
 		score = ttp_score(sk, type, saddr, sport, daddr, dif);
@@ -207,6 +284,9 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 			best_score = score;
 		}
 	}
+	if (best && best->sk_reuseport)
+		best = ttp_reuseport_pick(chain, best, best_score, type, saddr,
+					  sport, daddr, port, dif);
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;
 	rcu_read_unlock();

@@ -14,6 +14,8 @@
  *            refcount_inc_not_zero(); /proc/net/ttp walks them under
  *            rcu_read_lock() too. Sockets are freed after a grace period
  *            (SOCK_RCU_FREE), so a walker never touches freed memory.
+ *            A broadcast is queued to each matching socket during the walk
+ *            (ttp_table_match_all), each under its own reference.
  *
  *  - struct sock of a TTP socket
  *    The socket lock (lock_sock) serialises bind, connect, disconnect,
@@ -23,6 +25,29 @@
  *    queued on sk_receive_queue under that queue's own spinlock
  *    (sock_queue_rcv_skb), so softirq and process context never contend on
  *    the socket lock.
+ *
+ *    Options: SOL_IP ones are IPv4's own (ip_setsockopt takes the socket
+ *    lock itself); the send path reads them (tos, uc_ttl, pmtudisc) without
+ *    the lock, as UDP does, and the receive path reads the cmsg flags the
+ *    same way. A reader sees the old or the new value of each, never a mix.
+ *    The cork (struct ttp_sock: pending, pending_len, pending_daddr,
+ *    pending_dport, pending_mtu) is read and written only under the socket
+ *    lock; so is the cork flag, written with WRITE_ONCE as sendmsg peeks at
+ *    it with READ_ONCE;
+ *    the send path that assembles a corked datagram keeps the lock until the
+ *    datagram is sent.
+ *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
+ *    (softirq) appends under the queue's own spinlock (sock_queue_err_skb),
+ *    MSG_ERRQUEUE receives dequeue under it (sock_dequeue_err_skb).
+ *    SO_REUSEPORT needs no lock of its own: sk_reuseport is written under
+ *    the socket lock (sockopt.c), read by bind under the table lock and by
+ *    the receive path under RCU, which picks among the sockets it finds in
+ *    the chain with a hash of the packet's addresses and ports (table.c).
+ *    sk_dst_cache (the route of a connected socket, for IP_MTU and path MTU
+ *    updates) is set by connect and cleared by disconnect under the socket
+ *    lock; the ICMP path (ttp_update_pmtu, ttp_redirect in output.c)
+ *    replaces a stale one under bh_lock_sock when the socket is not owned,
+ *    with the RCU-safe __sk_dst_set(). Sends route afresh and do not use it.
  *
  *  - counters (struct ttp_net.mib) are atomics: updated from any context.
  *  - port_range (struct ttp_net) is one u32 read and written with
@@ -47,10 +72,43 @@
 #define TTP_PORT_MIN_DEFAULT	32768
 #define TTP_PORT_MAX_DEFAULT	60999
 
-/* A TTP socket: inet_sock first, so the IPv4 output helpers work on it. */
+/*
+ * What the ancillary data of one send asks for (sockopt.c); the zero or
+ * negative value of each field means "the socket's".
+ */
+struct ttp_ipc {
+	__be32	saddr;		/* IP_PKTINFO ipi_spec_dst */
+	int	oif;		/* IP_PKTINFO ipi_ifindex */
+	int	tos;		/* IP_TOS */
+};
+
+static inline void ttp_ipc_init(struct ttp_ipc *ipc)
+{
+	ipc->saddr = 0;
+	ipc->oif = 0;
+	ipc->tos = -1;
+}
+
+/*
+ * A TTP socket: inet_sock first, so the IPv4 helpers (ip_setsockopt,
+ * ip_queue_xmit, ip_cmsg_recv_offset) work on it. The cork fields hold the
+ * pieces of a datagram being assembled by MSG_MORE or TTP_CORK.
+ */
 struct ttp_sock {
 	struct inet_sock	inet;
+	struct sk_buff_head	pending;	/* payload pieces, in order */
+	u32			pending_len;	/* their total length */
+	__be32			pending_daddr;	/* where the datagram goes */
+	__be16			pending_dport;
+	struct ttp_ipc		pending_ipc;	/* the first send's cmsgs */
+	u32			pending_mtu;	/* the path's, at the first send */
+	u8			cork;		/* TTP_CORK is on */
 };
+
+static inline struct ttp_sock *ttp_sk(const struct sock *sk)
+{
+	return (struct ttp_sock *)sk;
+}
 
 /* The port table of one namespace; see the locking notes above. */
 struct ttp_table {
@@ -106,14 +164,6 @@ struct ttp_net {
 	struct ctl_table_header	*sysctl;
 };
 
-/* Per-skb state of a received datagram, kept in skb->cb. */
-struct ttp_skb_cb {
-	__be32	saddr;
-	__be16	sport;
-};
-
-#define TTP_SKB_CB(skb)	((struct ttp_skb_cb *)&((skb)->cb[0]))
-
 /* Module parameters (af_ttp.c): the family and protocol numbers in use. */
 extern int ttp_family;
 extern int ttp_protocol;
@@ -153,6 +203,15 @@ void ttp_table_unhash(struct sock *sk);
 struct sock *ttp_table_lookup(struct net *net, int type,
 			      __be32 saddr, __be16 sport,
 			      __be32 daddr, __be16 dport, int dif);
+/* What ttp_table_match_all() calls, embedded in the caller's state. */
+struct ttp_match_cb {
+	void (*fn)(struct sock *sk, struct ttp_match_cb *cb);
+};
+
+int ttp_table_match_all(struct net *net, int type,
+			__be32 saddr, __be16 sport,
+			__be32 daddr, __be16 dport, int dif,
+			struct ttp_match_cb *cb);
 
 /* wire.c */
 bool ttp_len_ok(const struct sk_buff *skb);
@@ -164,8 +223,15 @@ bool ttp_checksum_bad(struct sk_buff *skb);
 
 /* output.c */
 struct rtable *ttp_route(struct sock *sk, struct flowi4 *fl4,
-			 __be32 daddr, __be16 dport);
-int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4);
+			 __be32 daddr, __be16 dport, const struct ttp_ipc *ipc);
+int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
+	     const struct ttp_ipc *ipc);
+unsigned int ttp_ip_optlen(struct sock *sk);
+void ttp_update_pmtu(struct sock *sk, struct sk_buff *skb, u32 mtu);
+void ttp_redirect(struct sock *sk, struct sk_buff *skb);
+
+/* IPv4's header with the most options it can carry */
+#define TTP_IP_HLEN_MAX		(sizeof(struct iphdr) + MAX_IPOPTLEN)
 
 /* input.c */
 int ttp_rcv(struct sk_buff *skb);
@@ -173,13 +239,29 @@ int ttp_err(struct sk_buff *skb, u32 info);
 
 /* sock.c: what every TTP socket shares, whatever its type */
 int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
-int ttp_local_addr_type(struct net *net, __be32 addr);
+int ttp_local_addr_type(struct sock *sk, __be32 addr);
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+void ttp_sock_init(struct sock *sk);
+
+/* sockopt.c: SOL_IP (delegated to IPv4) and SOL_TTP options */
 int ttp_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen);
 int ttp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen);
-void ttp_sock_init(struct sock *sk);
+int ttp_cmsg_send(struct msghdr *msg, struct ttp_ipc *ipc);
+
+/* errqueue.c: IP_RECVERR, the error queue and received IP cmsgs */
+void ttp_queue_icmp_error(struct sock *sk, struct sk_buff *skb, int err,
+			  u32 info);
+void ttp_queue_local_error(struct sock *sk, __be32 daddr, __be16 dport,
+			   u32 mtu);
+int ttp_recv_error(struct sock *sk, struct msghdr *msg, size_t len);
+void ttp_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
+
+/* cork.c: one datagram assembled from several sends (MSG_MORE, TTP_CORK) */
+int ttp_cork_append(struct sock *sk, struct msghdr *msg, size_t len);
+int ttp_cork_push(struct sock *sk);
+void ttp_cork_flush(struct sock *sk);
 int ttp_release(struct socket *sock);
 
 /* ctable.c */
@@ -188,7 +270,10 @@ struct hlist_head *ttp_ctable_port_chain(struct net *net, int i);
 /* dgram.c */
 extern const struct proto_ops ttp_dgram_ops;
 int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen);
-void ttp_dgram_err(struct sock *sk, int type, int code);
+void ttp_dgram_err(struct sock *sk, struct sk_buff *skb, u32 info);
+int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
+		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
+		       const struct ttp_ipc *ipc);
 
 /* proc.c */
 int ttp_proc_init_net(struct net *net);

@@ -127,7 +127,8 @@ run_case()
 	esac
 }
 
-# Skip the whole script (before any case ran).
+# Skip the whole script (before any case ran): only for a capability the
+# kernel under test lacks (a config option), never for TTP itself.
 skip_all()
 {
 	echo "TAP version 13"
@@ -152,14 +153,16 @@ tap_end()
 	exit 0
 }
 
-# Preconditions shared by every script.
+# Preconditions shared by every script. None of them is a capability of
+# the kernel under test, so none is a reason to skip: a script that cannot
+# open a socket of the stack it tests fails.
 require_basics()
 {
-	[ "$(id -u)" = 0 ] || skip_all "needs root"
-	command -v ip > /dev/null || skip_all "needs iproute2"
-	[ -x "$TTPDG" ] || skip_all "$TTPDG not built"
+	[ "$(id -u)" = 0 ] || bail_out "needs root"
+	command -v ip > /dev/null || bail_out "needs iproute2"
+	[ -x "$TTPDG" ] || bail_out "$TTPDG not built"
 	"$TTPDG" probe > "$TMPD/probe" 2>&1 ||
-		skip_all "no TTP sockets: $(cat "$TMPD/probe")"
+		bail_out "cannot open a socket: $(cat "$TMPD/probe")"
 }
 
 # setup_ns VAR...: make a namespace per name, lo up, no IPv6 chatter;
@@ -350,8 +353,19 @@ wait_until()
 	return 1
 }
 
-# modref: how many references hold the module (sockets pin it)
+# modref: how many references hold the module (sockets pin it); "none"
+# when the module is not loaded, which no comparison accepts
 modref()
 {
-	cat /sys/module/ttp/refcnt 2>/dev/null || echo 0
+	cat /sys/module/ttp/refcnt 2>/dev/null || echo none
+}
+
+# modref_le N: the module is loaded and at most N references hold it. A
+# command for wait_until: it reads the count again on every call.
+modref_le()
+{
+	local r
+
+	r=$(modref)
+	[ "$r" != none ] && [ "$r" -le "$1" ]
 }

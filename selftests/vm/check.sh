@@ -1,26 +1,89 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh [NAME...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid debug).
-# Installs what is missing, builds userspace + selftests once and ttp.ko per kernel, runs
-# selftests/run_guest.sh in the VM, adds one "dmesg clean" test per kernel, prints a
-# table and last the line "N passed, N failed, N skipped". Exit 1 if anything failed.
-# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log).
+# check.sh [NAME[,NAME]...]: the whole TTP suite on each kernel (default: 6.1 6.12 sid
+# debug). Installs what is missing, builds userspace + selftests once and ttp.ko per
+# kernel, runs the UDP reference modes of dgram, diff_udp and netns.sh on the host
+# (their expectations checked against Linux udp: the row "udp"), then
+# selftests/run_guest.sh in the VM of each kernel, adds one "dmesg clean" test per
+# kernel, prints a table, a line "kernels: N run, N missing" and last the line
+# "N passed, N failed, N skipped" (test cases). Exit 1 if anything failed.
+# A kernel that cannot be had (kernel.sh prints KSKIP) is a failure: name the kernels
+# to run instead (make check KVER=6.1,6.12), or set TTP_ALLOW_MISSING_KERNELS=1 to
+# report it as a missing kernel and go on.
+# Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
 # Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
-# TTP_VM_TIMEOUT (per kernel, default 900 s); TTP_CHECK_MAKE (default "userspace
-# selftests") and TTP_CHECK_CMD (default selftests/run_guest.sh) for testing this script.
+# TTP_ALLOW_MISSING_KERNELS=1; TTP_SHUFFLE=SEED|random (run the programs in a shuffled
+# order, in the VMs and on the host); TTP_VM_TIMEOUT (per kernel, default 900 s);
+# TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
+# selftests/run_guest.sh) for testing this script.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-kernels=("$@")
-[ $# -gt 0 ] || read -ra kernels <<<"${TTP_KERNELS:-6.1 6.12 sid debug}"
+# Names separated by commas or spaces, in arguments or TTP_KERNELS.
+names=${*:-${TTP_KERNELS:-6.1 6.12 sid debug}}
+read -ra kernels <<<"${names//,/ }"
+[ ${#kernels[@]} -gt 0 ] || die "no kernel to run"
+allow_missing=${TTP_ALLOW_MISSING_KERNELS:-0}
+if [ -n "${TTP_SHUFFLE:-}" ]; then
+	# one seed for every kernel, printed so that a failing order can be rerun
+	[ "$TTP_SHUFFLE" != random ] || TTP_SHUFFLE=$((RANDOM))
+	export TTP_SHUFFLE
+	log "programs run in an order shuffled with TTP_SHUFFLE=$TTP_SHUFFLE"
+fi
 read -ra guest_cmd <<<"${TTP_CHECK_CMD:-selftests/run_guest.sh}"
 quiet=--quiet
 if [ "${V:-0}" = 1 ] || [ "${CI:-}" = true ]; then quiet=''; fi
 
-passed=0 failed=0 skipped=0 ran=0
+passed=0 failed=0 skipped=0 ran=0 missing=()
 rows=()
 row() { rows+=("$(printf '%s\t' "$@")"); }
+
+# summary_of DIR: "p f s" from DIR/summary (run_guest.sh's), else false
+summary_of() {
+	local sum
+	[ -f "$1/summary" ] && read -r sum <"$1/summary" &&
+		[[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]] &&
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
+
+# The runs of the suite a kernel gets, one line of run_guest.sh arguments
+# each ("" for the whole suite in one VM). The debug kernel (KASAN, lockdep,
+# kmemleak) runs the suite several times slower than Debian's: it gets two
+# VMs, each with the whole time limit, the C programs in one and every other
+# test in the second.
+vm_parts() {
+	if [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
+		echo "dgram diff_udp ports stream"
+		echo "--except dgram diff_udp ports stream"
+	else
+		echo ""
+	fi
+}
+
+# part_result DIR VRC: add one VM run's cases, and its "dmesg clean" case,
+# to P F S and note.
+part_result() {
+	local r=$1 vrc=$2 p=0 f=0 s=0 st
+
+	if read -r p f s < <(summary_of "$r"); then
+		st=$(cat "$r/status" 2>/dev/null || echo none)
+		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note+="suite exited with status $st; "; fi
+	else
+		f=1 note+="suite gave no summary; "
+	fi
+	if [ -s "$r/dmesg.txt" ] && ! dmesg_bad "$r/dmesg.txt" >/dev/null; then
+		p=$((p + 1))
+	else
+		f=$((f + 1)) note+="dmesg not clean; "
+	fi
+	[ "$vrc" != 3 ] || note+="no result from the VM (see ${r#"$REPO"/}/console.log); "
+	if [ "$f" != 0 ] && [ -f "$r/tap.log" ]; then
+		log "$k: failed tests:"
+		grep -E '^[# ]*not ok' "$r/tap.log" | head -n 40 >&2 || true
+	fi
+	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
 
 bash "$VMDIR/deps.sh"
 built=1
@@ -33,6 +96,52 @@ for t in ${TTP_CHECK_MAKE-userspace selftests}; do
 	fi
 done
 
+# The stream's pure logic, unit-tested on the host first: seconds, no VM.
+# Each "ok"/"not ok" line of its TAP is a case; a plan not met is a failure.
+if [ -n "$built" ]; then
+	res=$REPO/build/results/unit
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "unit: the stream's pure logic on the host (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+	make -s unit >"$res/tap.log" 2>&1 || urc=$?
+	read -r p f plan < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
+		/^1\.\.[0-9]+/ { split($1, a, "\\.\\."); n = a[2] }
+		END { print p + 0, f + 0, n + 0 }' "$res/tap.log")
+	note=''
+	if [ "$plan" = 0 ] || [ $((p + f)) != "$plan" ]; then
+		f=$((f + 1)) note="planned $plan, ran $((p + f - 1)); "
+	fi
+	if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note+="exit status $urc; "; fi
+	[ "$f" = 0 ] || grep -E '^not ok|error' "$res/tap.log" | head -n 20 >&2 || true
+	row unit "host $(uname -r)" "$p" "$f" 0 "$(($(date +%s) - start))s" "${note%; }"
+	passed=$((passed + p)) failed=$((failed + f))
+fi
+
+# The expectations themselves, against Linux udp on the host: seconds, no VM.
+if [ -n "$built" ]; then
+	res=$REPO/build/results/udp
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "udp: the UDP reference modes on the host (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+	TTP_TEST_AS_UDP=1 RESULTS=$res bash selftests/run_guest.sh >"$res/console.log" 2>&1 || urc=$?
+	if read -r p f s < <(summary_of "$res"); then
+		note=''
+		if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note="exit status $urc"; fi
+	else
+		p=0 f=1 s=0 note="gave no summary (see ${res#"$REPO"/}/console.log)"
+	fi
+	if [ "$f" != 0 ]; then
+		log "udp: failed tests:"
+		grep -E '^[# ]*not ok' "$res/tap.log" 2>/dev/null | head -n 40 >&2 || true
+	fi
+	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp ports netns.sh as udp, stream as tcp}"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+fi
+
 for k in "${kernels[@]}"; do
 	[ -n "$built" ] || { row "$k" - - - - - "not run: the build failed"; continue; }
 	if ! load_kernel "$k"; then
@@ -41,9 +150,15 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	if [ -n "${KSKIP:-}" ]; then
-		log "$k: skipped: $KSKIP"
-		row "$k" - 0 0 1 - "skipped: $KSKIP"
-		skipped=$((skipped + 1))
+		missing+=("$k")
+		if [ "$allow_missing" = 1 ]; then
+			log "$k: missing kernel, skipped (TTP_ALLOW_MISSING_KERNELS=1): $KSKIP"
+			row "$k" - - - - - "missing kernel, skipped: $KSKIP"
+		else
+			log "FAIL: $k: missing kernel: $KSKIP"
+			row "$k" - 0 1 0 - "missing kernel: $KSKIP (to go without it: KVER=<the others> or TTP_ALLOW_MISSING_KERNELS=1)"
+			failed=$((failed + 1))
+		fi
 		continue
 	fi
 	log "$k: building ttp.ko for $KREL"
@@ -56,34 +171,25 @@ for k in "${kernels[@]}"; do
 	res=$REPO/build/results/$k
 	rm -rf "$res"
 	mkdir -p "$res"
-	log "$k: running the suite in the VM (results in ${res#"$REPO"/})"
 	start=$(date +%s)
-	vrc=0
-	bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$res" \
-		--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" || vrc=$?
-	secs=$(($(date +%s) - start))s
 	ran=$((ran + 1))
-
-	p=0 f=0 s=0 note=''
-	if [ -f "$res/summary" ] && read -r sum <"$res/summary" && [[ $sum =~ ^PASS=([0-9]+)\ FAIL=([0-9]+)\ SKIP=([0-9]+) ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
-		st=$(cat "$res/status" 2>/dev/null || echo none)
-		if [ "$st" != 0 ] && [ "$f" = 0 ]; then f=1 note="suite exited with status $st; "; fi
-	else
-		f=1 note="suite gave no summary; "
-	fi
-	if [ -s "$res/dmesg.txt" ] && ! dmesg_bad "$res/dmesg.txt" >/dev/null; then
-		p=$((p + 1))
-	else
-		f=$((f + 1)) note+="dmesg not clean; "
-	fi
-	[ "$vrc" != 3 ] || note+="no result from the VM (see console.log); "
-	if [ "$f" != 0 ] && [ -f "$res/tap.log" ]; then
-		log "$k: failed tests:"
-		grep -E '^[# ]*not ok' "$res/tap.log" | head -n 40 >&2 || true
-	fi
-	row "$k" "$KREL" "$p" "$f" "$s" "$secs" "${note%; }"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	P=0 F=0 S=0 note=''
+	part=0
+	while IFS= read -r args; do
+		part=$((part + 1))
+		r=$res
+		[ -z "$args" ] || r=$res/part$part
+		log "$k: running the suite in the VM${args:+ (part $part: $args)} (results in ${r#"$REPO"/})"
+		vrc=0
+		# shellcheck disable=SC2086 # $args: test names, one per word
+		bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$r" \
+			--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" $args </dev/null ||
+			vrc=$?
+		part_result "$r" "$vrc"
+	done < <(vm_parts "$k")
+	secs=$(($(date +%s) - start))s
+	row "$k" "$KREL" "$P" "$F" "$S" "$secs" "${note%; }"
+	passed=$((passed + P)) failed=$((failed + F)) skipped=$((skipped + S))
 done
 
 if [ -n "$built" ] && [ "$ran" = 0 ]; then
@@ -101,5 +207,12 @@ for r in $'kernel\trelease\tpassed\tfailed\tskipped\ttime\tnote' "${rows[@]}"; d
 	printf "%-${w1}s  %-${w2}s %6s %6s %7s %6s  %s\n" "$a" "$b" "$p" "$f" "$s" "$t" "$n"
 done
 echo
+if [ ${#missing[@]} = 0 ]; then
+	echo "kernels: $ran run, 0 missing"
+elif [ "$allow_missing" = 1 ]; then
+	echo "kernels: $ran run, ${#missing[@]} missing (${missing[*]}: skipped, TTP_ALLOW_MISSING_KERNELS=1)"
+else
+	echo "kernels: $ran run, ${#missing[@]} missing (${missing[*]}: failed)"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -12,7 +12,10 @@
 #
 # Exit: 0 CMD passed with a clean dmesg; 1 CMD failed; 2 dmesg shows a kernel problem;
 # 3 no result (boot failure, guest killed after SECS); 4 kernel skipped (KSKIP).
-# Environment: TTP_VM_SMP (default 2), TTP_VM_MEM (MB, default 1024), TTP_VM_APPEND.
+# Environment: TTP_VM_SMP (default 2), TTP_VM_MEM (MB, default 1024), TTP_VM_APPEND;
+# TTP_SHUFFLE is handed to CMD in the guest (the only variable of the host's that is).
+# The kernel boots with slab_nomerge: TTP's slab cache stays its own, so that
+# /proc/slabinfo shows what is left in it (unload.sh checks).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -124,6 +127,7 @@ done
 ctimeout=$((timeout > 180 ? timeout - 60 : timeout * 2 / 3))
 printf '%s=%q\n' VM_RESULTS "$results" VM_VMDIR "$VMDIR" VM_CWD "$PWD" VM_KO "$ko" \
 	VM_KMODROOT "$KMODROOT" VM_TIMEOUT "$ctimeout" VM_BINDS "$binds" >"$results/.vm/env"
+[ -z "${TTP_SHUFFLE:-}" ] || printf '%s=%q\n' TTP_SHUFFLE "$TTP_SHUFFLE" >>"$results/.vm/env"
 printf 'exec' >"$results/.vm/cmd"
 printf ' %q' "$@" >>"$results/.vm/cmd"
 echo >>"$results/.vm/cmd"
@@ -136,7 +140,7 @@ qemu() {
 		-display none -serial stdio -no-reboot -accel tcg,thread=single \
 		-smp "${TTP_VM_SMP:-2}" -m "${TTP_VM_MEM:-1024}" \
 		-kernel "$KIMAGE" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 loglevel=4 ${TTP_VM_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 loglevel=4 slab_nomerge ${TTP_VM_APPEND:-}" \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=${results//,/,,},mount_tag=results,security_model=none,multidevs=remap" \
 		</dev/null 2>&1 | sed -u -e 's/\r$//' -e '/] reboot: \(Power down\|Restarting system\)$/d'

@@ -31,6 +31,12 @@
 /* Socket-option level for TTP options (setsockopt/getsockopt). */
 #define SOL_TTP		IPPROTO_TTP
 
+/*
+ * SOL_TTP options (int). TTP_CORK: while non-zero, sends are gathered into
+ * one datagram, sent when the option is cleared (as UDP_CORK).
+ */
+#define TTP_CORK	1
+
 /* The TTP socket address: laid out and padded exactly like sockaddr_in. */
 struct sockaddr_ttp {
 	__kernel_sa_family_t	sttp_family;	/* AF_TTP */
