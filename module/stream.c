@@ -180,7 +180,7 @@ static int ttp_stream_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	err = ttp_check_sockaddr((struct sockaddr *)uaddr, addr_len);
 	if (err)
 		return err;
-	type = ttp_local_addr_type(sock_net(sk), addr->sttp_addr.s_addr);
+	type = ttp_local_addr_type(sk, addr->sttp_addr.s_addr);
 	if (type < 0)
 		return type;
 	/* as tcp: no binding to a broadcast or multicast address */
