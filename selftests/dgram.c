@@ -2217,7 +2217,12 @@ TEST(socket_types)
 	close(fd);
 	if (ttp_stack()->udp)
 		return;
-	ASSERT_EQ(-1, socket(ttp_family(), SOCK_STREAM, 0));
+	fd = socket(ttp_family(), SOCK_STREAM, ttp_stack()->ipproto);
+	ASSERT_LE(0, fd) TH_LOG("stream socket: %s", strerror(errno));
+	close(fd);
+	ASSERT_EQ(-1, socket(ttp_family(), SOCK_SEQPACKET, 0));
+	ASSERT_EQ(ESOCKTNOSUPPORT, errno);
+	ASSERT_EQ(-1, socket(ttp_family(), SOCK_RAW, 0));
 	ASSERT_EQ(ESOCKTNOSUPPORT, errno);
 	ASSERT_EQ(-1, socket(ttp_family(), SOCK_DGRAM, IPPROTO_UDP));
 	ASSERT_EQ(EPROTONOSUPPORT, errno);
