@@ -246,9 +246,15 @@ void ttp_stream_send_ack_seq(struct sock *sk, u32 seq)
 	ttp_stream_transmit(sk, skb, TTP_ACK, false, GFP_ATOMIC);
 }
 
+/*
+ * The sequence number of a segment that carries no data: the highest sent,
+ * not snd_nxt, which a timeout's go-back moves back below what the peer
+ * already holds; a segment there would be unacceptable to the peer, and
+ * the ACK it carries lost with it (RFC 9293 3.10.7.4).
+ */
 void ttp_stream_send_ack(struct sock *sk)
 {
-	ttp_stream_send_ack_seq(sk, ttp_ssk(sk)->snd_nxt);
+	ttp_stream_send_ack_seq(sk, ttp_ssk(sk)->snd_max);
 }
 
 /* Abort: a reset from the connection's own state (close, SO_LINGER 0). */
@@ -259,7 +265,7 @@ void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp)
 
 	if (!skb)
 		return;
-	TTP_STREAM_CB(skb)->seq = tsk->snd_nxt;
+	TTP_STREAM_CB(skb)->seq = tsk->snd_max;	/* see ttp_stream_send_ack() */
 	ttp_stream_transmit(sk, skb, TTP_RST | TTP_ACK, false, gfp);
 	ttp_inc_stats(sock_net(sk), TTP_MIB_OUTRSTS);
 }
