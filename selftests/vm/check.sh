@@ -85,6 +85,17 @@ part_result() {
 	P=$((P + p)) F=$((F + f)) S=$((S + s))
 }
 
+# host_row_start NAME WHAT: a fresh results directory ($res) for a row run
+# on the host, its clock ($start) and exit status ($urc)
+host_row_start() {
+	res=$REPO/build/results/$1
+	rm -rf "$res"
+	mkdir -p "$res"
+	log "$1: $2 (results in ${res#"$REPO"/})"
+	start=$(date +%s)
+	urc=0
+}
+
 bash "$VMDIR/deps.sh"
 built=1
 for t in ${TTP_CHECK_MAKE-userspace selftests}; do
@@ -99,19 +110,14 @@ done
 # The stream's pure logic, unit-tested on the host first: seconds, no VM.
 # Each "ok"/"not ok" line of its TAP is a case; a plan not met is a failure.
 if [ -n "$built" ]; then
-	res=$REPO/build/results/unit
-	rm -rf "$res"
-	mkdir -p "$res"
-	log "unit: the stream's pure logic on the host (results in ${res#"$REPO"/})"
-	start=$(date +%s)
-	urc=0
+	host_row_start unit "the stream's pure logic on the host"
 	make -s unit >"$res/tap.log" 2>&1 || urc=$?
 	read -r p f plan < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
 		/^1\.\.[0-9]+/ { split($1, a, "\\.\\."); n = a[2] }
 		END { print p + 0, f + 0, n + 0 }' "$res/tap.log")
 	note=''
 	if [ "$plan" = 0 ] || [ $((p + f)) != "$plan" ]; then
-		f=$((f + 1)) note="planned $plan, ran $((p + f - 1)); "
+		note="planned $plan, ran $((p + f)); " f=$((f + 1))
 	fi
 	if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note+="exit status $urc; "; fi
 	[ "$f" = 0 ] || grep -E '^not ok|error' "$res/tap.log" | head -n 20 >&2 || true
@@ -121,12 +127,7 @@ fi
 
 # The expectations themselves, against Linux udp on the host: seconds, no VM.
 if [ -n "$built" ]; then
-	res=$REPO/build/results/udp
-	rm -rf "$res"
-	mkdir -p "$res"
-	log "udp: the UDP reference modes on the host (results in ${res#"$REPO"/})"
-	start=$(date +%s)
-	urc=0
+	host_row_start udp "the UDP reference modes on the host"
 	TTP_TEST_AS_UDP=1 RESULTS=$res bash selftests/run_guest.sh >"$res/console.log" 2>&1 || urc=$?
 	if read -r p f s < <(summary_of "$res"); then
 		note=''

@@ -25,8 +25,10 @@ TOOLS=(
 	unshare:util-linux hostname:hostname
 	cmp:diffutils find:findutils xargs:findutils awk:mawk sed:sed grep:grep
 	timeout:coreutils sha256sum:coreutils tar:tar
-	# the sid kernel is fetched with a private apt configuration
-	apt-get:apt dpkg-deb:dpkg /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
+	# the sid kernel is fetched with a private apt configuration; debootstrap
+	# (unpacked, not installed) builds its build root and downloads with wget
+	apt-get:apt dpkg-deb:dpkg wget:wget
+	/usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
 )
 PKGS=(linux-source-6.12)
 for t in "${TOOLS[@]}"; do PKGS+=("${t#*:}"); done

@@ -75,6 +75,8 @@ rc=0
 unshare --mount --propagation private bash -c '
 	set -e
 	r=$1; shift
+	# the root a mount point, as on a real machine (unshare --propagation needs one)
+	mount --bind "$r" "$r"
 	mount -t proc proc "$r/proc"
 	mount --rbind /sys "$r/sys"
 	mount --rbind /dev "$r/dev"
