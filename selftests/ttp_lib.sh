@@ -322,6 +322,21 @@ port_bound()
 	return 1
 }
 
+# port_listening NS PORT: is a stream socket listening on PORT in NS? (A
+# connection left on the port by an earlier case does not count.)
+port_listening()
+{
+	local p l f
+
+	printf -v p '%04X' "$2"
+	ns_lines "$1" "${TABLE##*/}"
+	for l in "${LINES[@]:1}"; do
+		read -r -a f <<< "$l"
+		[ "${f[1]##*:}" = "$p" ] && [ "${f[3]}" = 0A ] && return 0
+	done
+	return 1
+}
+
 # table_rows NS: number of sockets in NS's table
 table_rows()
 {
