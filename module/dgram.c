@@ -14,12 +14,6 @@
 
 #include "ttp.h"
 
-static bool ttp_needs_bind_cap(struct net *net, u16 port)
-{
-	return port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
-	       !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
-}
-
 static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 			  int addr_len)
 {

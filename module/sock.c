@@ -51,6 +51,13 @@ int ttp_local_addr_type(struct sock *sk, __be32 addr)
 	return -EADDRNOTAVAIL;
 }
 
+/* Does binding @port in @net take CAP_NET_BIND_SERVICE, which we lack? */
+bool ttp_needs_bind_cap(struct net *net, u16 port)
+{
+	return port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
+	       !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+}
+
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	DECLARE_SOCKADDR(struct sockaddr_ttp *, sin, uaddr);

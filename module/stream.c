@@ -162,12 +162,6 @@ int ttp_stream_init_sock(struct sock *sk)
 	return 0;
 }
 
-static bool ttp_needs_bind_cap(struct net *net, u16 port)
-{
-	return port < READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
-	       !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
-}
-
 static int ttp_stream_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 			   int addr_len)
 {

@@ -240,6 +240,7 @@ int ttp_err(struct sk_buff *skb, u32 info);
 /* sock.c: what every TTP socket shares, whatever its type */
 int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
 int ttp_local_addr_type(struct sock *sk, __be32 addr);
+bool ttp_needs_bind_cap(struct net *net, u16 port);
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 void ttp_sock_init(struct sock *sk);
 

@@ -30,7 +30,7 @@ cell()
 	bg ip netns exec "$B" "$TTPSTREAM" -n "$n" -m "$n" -t 70 -l 7000 \
 		> "$TMPD/srv" 2>&1
 	srv=$!
-	wait_until 10 port_listening "$B" 7000 || fail "no listener on port 7000"
+	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
 	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m "$n" -t 70 10.0.1.2 7000 \
 		> "$TMPD/cli" 2>&1
 	rc=$?

@@ -308,7 +308,8 @@ snmp()
 	echo "${out[*]}"
 }
 
-# port_bound NS PORT: is a socket bound to PORT in NS's socket table?
+# port_bound NS PORT [ST]: is a socket bound to PORT in NS's socket table
+# (in state ST, as the table prints it: 0A listening)?
 port_bound()
 {
 	local p l f
@@ -317,22 +318,8 @@ port_bound()
 	ns_lines "$1" "${TABLE##*/}"
 	for l in "${LINES[@]:1}"; do
 		read -r -a f <<< "$l"
-		[ "${f[1]##*:}" = "$p" ] && return 0
-	done
-	return 1
-}
-
-# port_listening NS PORT: is a stream socket listening on PORT in NS? (A
-# connection left on the port by an earlier case does not count.)
-port_listening()
-{
-	local p l f
-
-	printf -v p '%04X' "$2"
-	ns_lines "$1" "${TABLE##*/}"
-	for l in "${LINES[@]:1}"; do
-		read -r -a f <<< "$l"
-		[ "${f[1]##*:}" = "$p" ] && [ "${f[3]}" = 0A ] && return 0
+		[ "${f[1]##*:}" = "$p" ] || continue
+		{ [ -z "${3:-}" ] || [ "${f[3]}" = "$3" ]; } && return 0
 	done
 	return 1
 }
