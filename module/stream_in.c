@@ -598,6 +598,22 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	}
 }
 
+/*
+ * A resend of what we hold already: our ACKs for the first copy were lost.
+ * The ACK that answers it echoes its TSval, so that the sender times this
+ * round trip, not the one since the first copy went out, which after a few
+ * lost ACKs and timer backoffs is seconds long and would inflate its RTO
+ * for a long time (RFC 7323 4.3 echoes the segment that last advanced the
+ * window; the duplicate is that segment, sent again).
+ */
+static void ttp_dup_ts(struct ttp_stream_sock *tsk,
+		       const struct ttp_stream_cb *cb)
+{
+	if (cb->has_ts && !ttp_seq_after(cb->end_seq, tsk->rcv_nxt) &&
+	    ttp_seq_after(cb->tsval, tsk->ts_recent))
+		tsk->ts_recent = cb->tsval;
+}
+
 /* Every state after SYN_SENT. */
 static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -606,8 +622,10 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 
 	/* first: the sequence number */
 	if (!ttp_seq_acceptable(tsk, cb)) {
-		if (!(cb->flags & TTP_RST))
+		if (!(cb->flags & TTP_RST)) {
+			ttp_dup_ts(tsk, cb);
 			ttp_stream_send_ack(sk);
+		}
 		goto drop;
 	}
 	tsk->last_rcv = jiffies;
