@@ -5,8 +5,6 @@
  * protocol itself is in stream_in.c, stream_out.c and stream_timer.c.
  */
 #include <linux/poll.h>
-#include <linux/termios.h>
-#include <linux/sockios.h>
 #include <net/ip.h>
 #include <net/route.h>
 
@@ -317,21 +315,37 @@ static int ttp_stream_disconnect(struct sock *sk)
 	return 0;
 }
 
-/* Wait for the handshake to end; socket locked. 0, or timeo left is 0. */
-static long ttp_wait_connect(struct sock *sk, long timeo)
+/*
+ * Sleep with the socket unlocked until @done(sk), the time @timeo is up or
+ * a signal comes; the socket is locked on entry and on return. Returns the
+ * time left. @exclusive: one waiter woken at a time (accept).
+ */
+long ttp_stream_wait(struct sock *sk, long timeo, bool exclusive,
+		     bool (*done)(struct sock *sk))
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
-	add_wait_queue(sk_sleep(sk), &wait);
-	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+	if (exclusive)
+		add_wait_queue_exclusive(sk_sleep(sk), &wait);
+	else
+		add_wait_queue(sk_sleep(sk), &wait);
+	while (timeo && !signal_pending(current) && !done(sk)) {
 		release_sock(sk);
 		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 		lock_sock(sk);
-		if (signal_pending(current) || !timeo)
-			break;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return timeo;
+}
+
+static bool ttp_stream_in_handshake(struct sock *sk)
+{
+	return (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV);
+}
+
+static bool ttp_stream_handshake_over(struct sock *sk)
+{
+	return !ttp_stream_in_handshake(sk);
 }
 
 /* As inet_stream_connect(): EISCONN, EALREADY, EINPROGRESS, then the wait. */
@@ -379,11 +393,12 @@ static int ttp_stream_connect(struct socket *sock, TTP_SOCKADDR *uaddr,
 		break;
 	}
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
-	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+	if (ttp_stream_in_handshake(sk)) {
 		if (!timeo)
 			goto out;	/* EINPROGRESS or EALREADY */
-		timeo = ttp_wait_connect(sk, timeo);
-		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		timeo = ttp_stream_wait(sk, timeo, false,
+					ttp_stream_handshake_over);
+		if (ttp_stream_in_handshake(sk)) {
 			err = signal_pending(current) ? sock_intr_errno(timeo) :
 			      -EINPROGRESS;
 			goto out;
@@ -403,47 +418,53 @@ out:
 	return err;
 }
 
+/* A child is ready, or the socket stopped listening: accept() looks. */
+static bool ttp_stream_accept_ready(struct sock *sk)
+{
+	return !list_empty_careful(&ttp_ssk(sk)->accept_q) ||
+	       sk->sk_state != TCP_LISTEN;
+}
+
+/* Take the first child of the accept queue, or NULL. */
+static struct sock *ttp_stream_take_child(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk), *ctsk;
+
+	spin_lock_bh(&tsk->accept_lock);
+	ctsk = list_first_entry_or_null(&tsk->accept_q, struct ttp_stream_sock,
+					child_node);
+	if (ctsk) {
+		list_del_init(&ctsk->child_node);
+		ctsk->parent = NULL;
+		sk_acceptq_removed(sk);
+	}
+	spin_unlock_bh(&tsk->accept_lock);
+	if (ctsk)
+		sock_put(sk);	/* the child's reference on its listener */
+	return (struct sock *)ctsk;
+}
+
 /* Take the first child of the accept queue, waiting as long as @timeo. */
 static struct sock *ttp_stream_dequeue(struct sock *sk, long timeo, int *err)
 {
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct ttp_stream_sock *ctsk = NULL;
 	struct sock *child;
 
-	add_wait_queue_exclusive(sk_sleep(sk), &wait);
 	for (;;) {
-		spin_lock_bh(&tsk->accept_lock);
-		ctsk = list_first_entry_or_null(&tsk->accept_q,
-						struct ttp_stream_sock,
-						child_node);
-		if (ctsk) {
-			list_del_init(&ctsk->child_node);
-			ctsk->parent = NULL;
-			sk_acceptq_removed(sk);
-		}
-		spin_unlock_bh(&tsk->accept_lock);
-		if (ctsk)
-			break;
+		child = ttp_stream_take_child(sk);
+		if (child)
+			return child;
 		*err = -EINVAL;
 		if (sk->sk_state != TCP_LISTEN)
-			break;
+			return NULL;
 		*err = -EAGAIN;
 		if (!timeo)
-			break;
+			return NULL;
 		*err = sock_intr_errno(timeo);
 		if (signal_pending(current))
-			break;
-		release_sock(sk);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(sk);
+			return NULL;
+		timeo = ttp_stream_wait(sk, timeo, true,
+					ttp_stream_accept_ready);
 	}
-	remove_wait_queue(sk_sleep(sk), &wait);
-	if (!ctsk)
-		return NULL;
-	child = (struct sock *)ctsk;
-	sock_put(sk);		/* the child's reference on its listener */
-	return child;
 }
 
 static int ttp_stream_accept(struct socket *sock, struct socket *newsock,
@@ -613,27 +634,11 @@ static void ttp_stream_close_children(struct sock *sk)
 	}
 }
 
-/* Is there received data the user never read? */
-static bool ttp_stream_unread(struct sock *sk)
+/* Our FIN is acknowledged, or the connection is over: SO_LINGER waits so long. */
+static bool ttp_stream_fin_done(struct sock *sk)
 {
-	return !skb_queue_empty(&sk->sk_receive_queue) ||
-	       !RB_EMPTY_ROOT(&ttp_ssk(sk)->ofo_root);
-}
-
-/* SO_LINGER with a time: wait until all is acknowledged, or the time is up. */
-static void ttp_stream_linger(struct sock *sk, long timeo)
-{
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-
-	add_wait_queue(sk_sleep(sk), &wait);
-	while (timeo && !signal_pending(current) &&
-	       ((1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_CLOSING |
-				       TCPF_LAST_ACK))) {
-		release_sock(sk);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(sk);
-	}
-	remove_wait_queue(sk_sleep(sk), &wait);
+	return !((1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_CLOSING |
+					TCPF_LAST_ACK));
 }
 
 static int ttp_stream_release(struct socket *sock)
@@ -659,7 +664,8 @@ static int ttp_stream_release(struct socket *sock)
 	} else if (ttp_stream_close_state(sk)) {
 		ttp_stream_send_fin(sk);
 		if (sock_flag(sk, SOCK_LINGER))
-			ttp_stream_linger(sk, sk->sk_lingertime);
+			ttp_stream_wait(sk, sk->sk_lingertime, false,
+					ttp_stream_fin_done);
 	}
 	sock_orphan(sk);
 	sock->sk = NULL;
@@ -671,347 +677,6 @@ static int ttp_stream_release(struct socket *sock)
 	release_sock(sk);
 	sock_put(sk);	/* the file's; the connection holds its own */
 	return 0;
-}
-
-/* Copy @len bytes of the write from @msg into the write queue. */
-static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
-			   long *timeo)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	struct sk_buff *skb;
-	size_t copied = 0;
-	int err = 0, copy;
-
-	while (copied < len) {
-		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (!skb || !tsk->send_head || skb->len >= tsk->mss ||
-		    (TTP_STREAM_CB(skb)->flags & (TTP_SYN | TTP_FIN)) ||
-		    !skb_tailroom(skb)) {
-			if (!sk_stream_memory_free(sk)) {
-				ttp_stream_push(sk, true);
-				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-				err = sk_stream_wait_memory(sk, timeo);
-				if (err)
-					break;
-				continue;
-			}
-			skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + tsk->mss,
-					sk->sk_allocation);
-			if (!skb) {
-				err = -ENOBUFS;
-				break;
-			}
-			skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
-			TTP_STREAM_CB(skb)->seq = tsk->write_seq;
-			TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
-			TTP_STREAM_CB(skb)->flags = 0;
-			TTP_STREAM_CB(skb)->resent = 0;
-			__skb_queue_tail(&sk->sk_write_queue, skb);
-			sk_wmem_queued_add(sk, skb->truesize);
-			if (!tsk->send_head)
-				tsk->send_head = skb;
-		}
-		copy = min_t(size_t, len - copied,
-			     min_t(u32, tsk->mss - skb->len, skb_tailroom(skb)));
-		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
-		    copy) {
-			skb_trim(skb, skb->len - copy);
-			err = -EFAULT;
-			break;
-		}
-		TTP_STREAM_CB(skb)->end_seq += copy;
-		tsk->write_seq += copy;
-		copied += copy;
-		if (skb->len >= tsk->mss)
-			ttp_stream_push(sk, false);
-	}
-	return copied ?: err;
-}
-
-static int ttp_stream_sendmsg(struct socket *sock, struct msghdr *msg,
-			      size_t len)
-{
-	struct sock *sk = sock->sk;
-	int flags = msg->msg_flags, err;
-	long timeo;
-
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	lock_sock(sk);
-	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
-	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
-		err = sk_stream_wait_connect(sk, &timeo);
-		if (err)
-			goto error;
-	}
-	err = -EPIPE;
-	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
-		goto error;
-	err = ttp_stream_copy(sk, msg, len, &timeo);
-	if (err > 0 || (err == 0 && !len)) {
-		ttp_stream_push(sk, !(flags & MSG_MORE) && ttp_ssk(sk)->nodelay);
-		release_sock(sk);
-		return err;
-	}
-error:
-	err = sk_stream_error(sk, flags, err);
-	release_sock(sk);
-	return err;
-}
-
-/* After the reader made room: a window update if the window grew enough. */
-static void ttp_stream_read_done(struct sock *sk)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	u32 cur = tsk->rcv_wup + tsk->rcv_wnd - tsk->rcv_nxt;
-
-	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
-	    sk->sk_state != TCP_FIN_WAIT2)
-		return;
-	if (ttp_stream_rcv_window(sk) >= cur + 2 * tsk->mss ||
-	    (!cur && ttp_stream_rcv_window(sk)))
-		ttp_stream_send_ack(sk);
-}
-
-static int ttp_stream_recvmsg(struct socket *sock, struct msghdr *msg,
-			      size_t len, int flags)
-{
-	struct sock *sk = sock->sk;
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	int copied = 0, target, err = 0, n;
-	u32 peek_seq, *seq, offset;
-	struct sk_buff *skb, *tmp;
-	long timeo;
-
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return flags & MSG_OOB ? -EINVAL : -EAGAIN;
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		release_sock(sk);
-		return -ENOTCONN;
-	}
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
-	peek_seq = tsk->copied_seq;
-	seq = (flags & MSG_PEEK) ? &peek_seq : &tsk->copied_seq;
-
-	while (copied < len) {
-		skb_queue_walk_safe(&sk->sk_receive_queue, skb, tmp) {
-			offset = *seq - TTP_STREAM_CB(skb)->seq;
-			if (offset >= skb->len)
-				continue;
-			n = min_t(u32, skb->len - offset, len - copied);
-			err = skb_copy_datagram_msg(skb, offset, msg, n);
-			if (err) {
-				copied = copied ?: -EFAULT;
-				goto out;
-			}
-			copied += n;
-			*seq += n;
-			if (!(flags & MSG_PEEK) && offset + n == skb->len) {
-				__skb_unlink(skb, &sk->sk_receive_queue);
-				kfree_skb(skb);
-			}
-			if (copied == len)
-				break;
-		}
-		if (copied >= target)
-			break;
-		/* as tcp_recvmsg(): what ends a read, in this order */
-		if (copied) {
-			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
-			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
-			    signal_pending(current))
-				break;
-		} else {
-			if (sock_flag(sk, SOCK_DONE))	/* FIN read */
-				break;
-			if (sk->sk_err) {
-				copied = sock_error(sk);
-				break;
-			}
-			if (sk->sk_shutdown & RCV_SHUTDOWN)
-				break;
-			if (sk->sk_state == TCP_CLOSE) {	/* never connected */
-				copied = -ENOTCONN;
-				break;
-			}
-			if (!timeo) {
-				copied = -EAGAIN;
-				break;
-			}
-			if (signal_pending(current)) {
-				copied = sock_intr_errno(timeo);
-				break;
-			}
-		}
-		if (!(flags & MSG_PEEK))
-			ttp_stream_read_done(sk);
-		sk_wait_data(sk, &timeo, NULL);
-	}
-out:
-	if (!(flags & MSG_PEEK))
-		ttp_stream_read_done(sk);
-	release_sock(sk);
-	return copied;
-}
-
-static int ttp_stream_ioctl(struct socket *sock, unsigned int cmd,
-			    unsigned long arg)
-{
-	struct sock *sk = sock->sk;
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	int amount;
-
-	switch (cmd) {
-	case SIOCINQ:
-		if (sk->sk_state == TCP_LISTEN)
-			return -EINVAL;
-		lock_sock(sk);
-		amount = tsk->rcv_nxt - tsk->copied_seq;
-		if (amount && (sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    sock_flag(sk, SOCK_DONE) && !ttp_stream_unread(sk))
-			amount = 0;
-		if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_SYN_SENT)
-			amount = skb_queue_empty(&sk->sk_receive_queue) ? 0 :
-				 amount;
-		release_sock(sk);
-		break;
-	case SIOCOUTQ:
-		if (sk->sk_state == TCP_LISTEN)
-			return -EINVAL;
-		amount = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_CLOSE) ?
-			 0 : READ_ONCE(tsk->write_seq) - READ_ONCE(tsk->snd_una);
-		break;
-	default:
-		return -ENOIOCTLCMD;
-	}
-	return put_user(amount, (int __user *)arg);
-}
-
-static int ttp_stream_set_int(struct sock *sk, int optname, int val)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-
-	switch (optname) {
-	case TTP_NODELAY:
-		tsk->nodelay = !!val;
-		if (val)
-			ttp_stream_push(sk, true);
-		return 0;
-	case TTP_KEEPIDLE:
-		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
-			return -EINVAL;
-		tsk->keepidle = val;
-		ttp_stream_reset_keepalive(sk);
-		return 0;
-	case TTP_KEEPINTVL:
-		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
-			return -EINVAL;
-		tsk->keepintvl = val;
-		return 0;
-	case TTP_KEEPCNT:
-		if (val < 1 || val > 127)
-			return -EINVAL;
-		tsk->keepcnt = val;
-		return 0;
-	}
-	return -ENOPROTOOPT;
-}
-
-static int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
-				 sockptr_t optval, unsigned int optlen)
-{
-	struct sock *sk = sock->sk;
-	int val, err;
-
-	if (level != SOL_TTP)
-		return ttp_setsockopt(sock, level, optname, optval, optlen);
-	if (optname == TTP_INFO)
-		return -ENOPROTOOPT;
-	if (optlen < sizeof(int))
-		return -EINVAL;
-	if (copy_from_sockptr(&val, optval, sizeof(val)))
-		return -EFAULT;
-	lock_sock(sk);
-	err = ttp_stream_set_int(sk, optname, val);
-	release_sock(sk);
-	return err;
-}
-
-static void ttp_stream_info(struct sock *sk, struct ttp_info *info)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-
-	memset(info, 0, sizeof(*info));
-	lock_sock(sk);
-	info->ttpi_state = sk->sk_state;
-	info->ttpi_rtt = ttp_rto_srtt_us(&tsk->rto);
-	info->ttpi_rttvar = ttp_rto_rttvar_us(&tsk->rto);
-	info->ttpi_rto = ttp_rto_timeout(&tsk->rto);
-	info->ttpi_snd_cwnd = tsk->cong.cwnd;
-	info->ttpi_snd_ssthresh = tsk->cong.ssthresh;
-	info->ttpi_snd_wnd = tsk->snd_wnd;
-	info->ttpi_snd_mss = tsk->mss;
-	info->ttpi_rcv_wnd = tsk->rcv_wnd;
-	info->ttpi_retransmits = tsk->retries;
-	info->ttpi_bytes_sent = tsk->bytes_sent;
-	info->ttpi_bytes_retrans = tsk->bytes_retrans;
-	info->ttpi_bytes_acked = tsk->bytes_acked;
-	info->ttpi_bytes_received = tsk->bytes_received;
-	info->ttpi_segs_out = tsk->segs_out;
-	info->ttpi_segs_in = tsk->segs_in;
-	info->ttpi_segs_retrans = tsk->segs_retrans;
-	release_sock(sk);
-}
-
-static int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
-				 char __user *optval, int __user *optlen)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sock->sk);
-	struct ttp_net *tn = ttp_pernet(sock_net(sock->sk));
-	struct ttp_info info;
-	int len, val;
-
-	if (level != SOL_TTP)
-		return ttp_getsockopt(sock, level, optname, optval, optlen);
-	if (get_user(len, optlen))
-		return -EFAULT;
-	if (len < 0)
-		return -EINVAL;
-	switch (optname) {
-	case TTP_INFO:
-		ttp_stream_info(sock->sk, &info);
-		len = min_t(unsigned int, len, sizeof(info));
-		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
-			return -EFAULT;
-		return 0;
-	case TTP_NODELAY:
-		val = tsk->nodelay;
-		break;
-	case TTP_KEEPIDLE:
-		val = tsk->keepidle ?: READ_ONCE(tn->keepalive_time);
-		break;
-	case TTP_KEEPINTVL:
-		val = tsk->keepintvl ?: READ_ONCE(tn->keepalive_intvl);
-		break;
-	case TTP_KEEPCNT:
-		val = tsk->keepcnt ?: READ_ONCE(tn->keepalive_probes);
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	len = min_t(unsigned int, len, sizeof(int));
-	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
-		return -EFAULT;
-	return 0;
-}
-
-/* SO_KEEPALIVE turned on or off: the core calls this (proto.keepalive). */
-static void ttp_stream_keepalive(struct sock *sk, int valbool)
-{
-	sock_valbool_flag(sk, SOCK_KEEPOPEN, valbool);
-	ttp_stream_reset_keepalive(sk);
 }
 
 struct proto ttp_stream_proto = {

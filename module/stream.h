@@ -4,7 +4,8 @@
  * the functions its files share. docs/protocol.md section 5 is the contract.
  *
  * Files: stream.c (socket calls and the state changes they make),
- * stream_in.c (a segment, per state), stream_out.c (building, sending and
+ * stream_io.c (send, receive, queue ioctls), stream_sockopt.c (SOL_TTP
+ * options, TTP_INFO), stream_in.c (a segment, per state), stream_out.c (building, sending and
  * resending segments), stream_timer.c (the timers), ctable.c (connection
  * and listener lookup, local ports), and the pure logic seq.h, rto.c,
  * cong.c, ofo.c.
@@ -205,6 +206,13 @@ static inline u32 ttp_in_flight(const struct ttp_stream_sock *tsk)
 	return tsk->snd_nxt - tsk->snd_una;
 }
 
+/* Is there received data the user never read? */
+static inline bool ttp_stream_unread(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue) ||
+	       !RB_EMPTY_ROOT(&ttp_ssk(sk)->ofo_root);
+}
+
 /* ctable.c: connections by 4-tuple, listeners by port, local ports */
 int ttp_ctable_init(struct ttp_net *tn);
 void ttp_ctable_exit(struct ttp_net *tn);
@@ -229,6 +237,21 @@ void ttp_stream_done(struct sock *sk);
 void ttp_stream_reset(struct sock *sk, int err);
 void ttp_stream_child_ready(struct sock *child);
 int ttp_stream_init_sock(struct sock *sk);
+long ttp_stream_wait(struct sock *sk, long timeo, bool exclusive,
+		     bool (*done)(struct sock *sk));
+
+/* stream_io.c */
+int ttp_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int ttp_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		       int flags);
+int ttp_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+
+/* stream_sockopt.c */
+int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
+			  sockptr_t optval, unsigned int optlen);
+int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
+			  char __user *optval, int __user *optlen);
+void ttp_stream_keepalive(struct sock *sk, int valbool);
 
 /* stream_in.c */
 int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen);

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream's socket options at SOL_TTP (TTP_NODELAY, the keepalive
+ * times, TTP_INFO) and SO_KEEPALIVE's hook; every other level goes to
+ * sockopt.c as for datagrams.
+ */
+#include "stream.h"
+
+static int ttp_stream_set_int(struct sock *sk, int optname, int val)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	switch (optname) {
+	case TTP_NODELAY:
+		tsk->nodelay = !!val;
+		if (val)
+			ttp_stream_push(sk, true);
+		return 0;
+	case TTP_KEEPIDLE:
+		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
+			return -EINVAL;
+		tsk->keepidle = val;
+		ttp_stream_reset_keepalive(sk);
+		return 0;
+	case TTP_KEEPINTVL:
+		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
+			return -EINVAL;
+		tsk->keepintvl = val;
+		return 0;
+	case TTP_KEEPCNT:
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		tsk->keepcnt = val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
+			  sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	int val, err;
+
+	if (level != SOL_TTP)
+		return ttp_setsockopt(sock, level, optname, optval, optlen);
+	if (optname == TTP_INFO)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	err = ttp_stream_set_int(sk, optname, val);
+	release_sock(sk);
+	return err;
+}
+
+static void ttp_stream_info(struct sock *sk, struct ttp_info *info)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	memset(info, 0, sizeof(*info));
+	lock_sock(sk);
+	info->ttpi_state = sk->sk_state;
+	info->ttpi_rtt = ttp_rto_srtt_us(&tsk->rto);
+	info->ttpi_rttvar = ttp_rto_rttvar_us(&tsk->rto);
+	info->ttpi_rto = ttp_rto_timeout(&tsk->rto);
+	info->ttpi_snd_cwnd = tsk->cong.cwnd;
+	info->ttpi_snd_ssthresh = tsk->cong.ssthresh;
+	info->ttpi_snd_wnd = tsk->snd_wnd;
+	info->ttpi_snd_mss = tsk->mss;
+	info->ttpi_rcv_wnd = tsk->rcv_wnd;
+	info->ttpi_retransmits = tsk->retries;
+	info->ttpi_bytes_sent = tsk->bytes_sent;
+	info->ttpi_bytes_retrans = tsk->bytes_retrans;
+	info->ttpi_bytes_acked = tsk->bytes_acked;
+	info->ttpi_bytes_received = tsk->bytes_received;
+	info->ttpi_segs_out = tsk->segs_out;
+	info->ttpi_segs_in = tsk->segs_in;
+	info->ttpi_segs_retrans = tsk->segs_retrans;
+	release_sock(sk);
+}
+
+int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
+			  char __user *optval, int __user *optlen)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sock->sk);
+	struct ttp_net *tn = ttp_pernet(sock_net(sock->sk));
+	struct ttp_info info;
+	int len, val;
+
+	if (level != SOL_TTP)
+		return ttp_getsockopt(sock, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	switch (optname) {
+	case TTP_INFO:
+		ttp_stream_info(sock->sk, &info);
+		len = min_t(unsigned int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	case TTP_NODELAY:
+		val = tsk->nodelay;
+		break;
+	case TTP_KEEPIDLE:
+		val = tsk->keepidle ?: READ_ONCE(tn->keepalive_time);
+		break;
+	case TTP_KEEPINTVL:
+		val = tsk->keepintvl ?: READ_ONCE(tn->keepalive_intvl);
+		break;
+	case TTP_KEEPCNT:
+		val = tsk->keepcnt ?: READ_ONCE(tn->keepalive_probes);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* SO_KEEPALIVE turned on or off: the core calls this (proto.keepalive). */
+void ttp_stream_keepalive(struct sock *sk, int valbool)
+{
+	sock_valbool_flag(sk, SOCK_KEEPOPEN, valbool);
+	ttp_stream_reset_keepalive(sk);
+}
