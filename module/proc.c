@@ -32,6 +32,8 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_OFOQUEUE]	= "OfoQueue",
 	[TTP_MIB_LISTENOVERFLOWS] = "ListenOverflows",
 	[TTP_MIB_LISTENDROPS]	= "ListenDrops",
+	[TTP_MIB_FASTRETRANS]	= "FastRetrans",
+	[TTP_MIB_TIMEOUTS]	= "Timeouts",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)

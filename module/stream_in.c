@@ -419,8 +419,9 @@ static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 		/* RFC 5681 2: a duplicate ACK */
 		act = ttp_cong_dupack(&tsk->cong, cb->ack, tsk->snd_max,
 				      ttp_in_flight(tsk));
-		if (act == TTP_CONG_FAST_RETRANSMIT)
-			ttp_stream_retransmit(sk);
+		if (act == TTP_CONG_FAST_RETRANSMIT &&
+		    !ttp_stream_retransmit(sk))
+			ttp_inc_stats(sock_net(sk), TTP_MIB_FASTRETRANS);
 	}
 	return true;
 }

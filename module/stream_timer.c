@@ -171,6 +171,7 @@ static void ttp_retransmit_timeout(struct sock *sk)
 		return;
 	}
 	tsk->retries++;
+	ttp_inc_stats(sock_net(sk), TTP_MIB_TIMEOUTS);
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 		tsk->syn_lost = 1;
 	else

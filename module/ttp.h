@@ -140,6 +140,8 @@ enum ttp_mib_field {
 	TTP_MIB_OFOQUEUE,
 	TTP_MIB_LISTENOVERFLOWS,
 	TTP_MIB_LISTENDROPS,
+	TTP_MIB_FASTRETRANS,	/* resends on three duplicate ACKs */
+	TTP_MIB_TIMEOUTS,	/* retransmission timer expiries */
 	TTP_MIB_MAX
 };
 

@@ -14,19 +14,33 @@ TTPSTREAM=$TTP_DIR/ttpstream
 SCALE=1
 uname -r | grep -q -- '-ttp-debug$' && SCALE=4
 
-# cell BYTES NETEM-ARGS...: both sides impaired, BYTES each way; sets RETR
-# (RetransSegs delta, both namespaces) and CSUM (InCsumErrors delta)
+COUNTERS="RetransSegs InCsumErrors FastRetrans Timeouts OfoQueue"
+
+# delta BEFORE-A AFTER-A BEFORE-B AFTER-B: per counter, the sum of both growths
+delta()
+{
+	local -a a0=($1) a1=($2) b0=($3) b1=($4)
+	local i out=()
+
+	for i in "${!a0[@]}"; do
+		out+=($((a1[i] - a0[i] + b1[i] - b0[i])))
+	done
+	echo "${out[*]}"
+}
+
+# cell BYTES NETEM-ARGS...: both sides impaired, BYTES each way; sets the
+# deltas of both namespaces' counters: RETR (RetransSegs), CSUM
+# (InCsumErrors), FAST (FastRetrans), TMO (Timeouts), OFO (OfoQueue)
 cell()
 {
-	local n=$(($1 / SCALE)) r0a r0b c0a c0b r1a r1b c1a c1b srv rc
+	local n=$(($1 / SCALE)) c0a c0b c1a c1b srv rc
 
 	shift
 	if [ $# -gt 0 ]; then
 		ttp_netem "$A" va "$@" || fail "netem on va"
 		ttp_netem "$B" vb "$@" || fail "netem on vb"
 	fi
-	read -r r0a c0a <<< "$(snmp "$A" RetransSegs InCsumErrors)"
-	read -r r0b c0b <<< "$(snmp "$B" RetransSegs InCsumErrors)"
+	c0a=$(snmp "$A" $COUNTERS) c0b=$(snmp "$B" $COUNTERS)
 	bg ip netns exec "$B" "$TTPSTREAM" -n "$n" -m "$n" -t 70 -l 7000 \
 		> "$TMPD/srv" 2>&1
 	srv=$!
@@ -37,11 +51,9 @@ cell()
 	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
 	cat "$TMPD/cli" "$TMPD/srv"
 	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
-	read -r r1a c1a <<< "$(snmp "$A" RetransSegs InCsumErrors)"
-	read -r r1b c1b <<< "$(snmp "$B" RetransSegs InCsumErrors)"
-	RETR=$((r1a - r0a + r1b - r0b))
-	CSUM=$((c1a - c0a + c1b - c0b))
-	diag "$n bytes each way under '$*': RetransSegs +$RETR, InCsumErrors +$CSUM"
+	c1a=$(snmp "$A" $COUNTERS) c1b=$(snmp "$B" $COUNTERS)
+	read -r RETR CSUM FAST TMO OFO <<< "$(delta "$c0a" "$c1a" "$c0b" "$c1b")"
+	diag "$n bytes each way under '$*': RetransSegs +$RETR, InCsumErrors +$CSUM, FastRetrans +$FAST, Timeouts +$TMO, OfoQueue +$OFO"
 }
 
 case_clean()
@@ -54,6 +66,7 @@ case_loss1()
 {
 	cell 2000000 loss 1%
 	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+	expect_cmp "FastRetrans delta" "$FAST" -gt 0
 }
 
 case_loss5()
@@ -66,11 +79,13 @@ case_loss20()
 {
 	cell 200000 loss 20%
 	expect_cmp "RetransSegs delta" "$RETR" -gt 0
+	expect_cmp "Timeouts delta" "$TMO" -gt 0
 }
 
 case_reorder()
 {
 	cell 1000000 delay 2ms reorder 25% 50%
+	expect_cmp "OfoQueue delta" "$OFO" -gt 0
 }
 
 case_duplicate()

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # mutants-guest.sh: the in-VM half of mutants.sh (started through vmrun.sh, no module
-# loaded). For each "NAME KO" line of $RESULTS/todo that has no line in $RESULTS/results
-# yet: insmod KO, run the suite programs ($MUT_TESTS) until the first one fails, rmmod,
+# loaded). For each "NAME KO TEST..." line of $RESULTS/todo that has no line in
+# $RESULTS/results yet: insmod KO, run the suite programs TEST... until the first one fails, rmmod,
 # look at dmesg, and append one line "NAME VERDICT SECONDS HOW" to $RESULTS/results.
 # VERDICT is "survived" (every program passed, rmmod worked, dmesg clean) or "killed";
 # HOW says by what: the first failing program (and its first failed case), "rmmod"
@@ -16,7 +16,6 @@ set -uo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 BIN=${TTP_SELFTESTS:-$REPO/build/selftests}
-read -ra tests <<<"${MUT_TESTS:-dgram diff_udp netns.sh netem_corrupt.sh netem_loss.sh unload.sh}"
 ptimeout=${MUT_PROG_TIMEOUT:-150}
 todo=$RESULTS/todo out=$RESULTS/results
 touch "$out"
@@ -77,7 +76,8 @@ unload() {
 	return 1
 }
 
-while read -r name ko; do
+while read -r name ko line; do
+	read -ra tests <<<"$line"
 	grep -q "^$name " "$out" && continue
 	echo "$name" >"$RESULTS/current"
 	sync

@@ -16,9 +16,13 @@
 #    survived). Results: build/mutants/REL/results/ (results, NAME.out of the failing
 #    program, NAME.dmesg, console logs).
 #
+# A mutant of the stream's pure logic (the files `make unit` compiles for the host) meets
+# the unit tests first, as in make check: if they fail it is killed there, without a VM.
+#
 # Environment: MUTANTS=name1,name2 (a subset; default all), MUTANTS_KVER (default 6.12),
-# MUTANTS_TESTS (suite programs, in order; default "dgram diff_udp netns.sh
-# netem_corrupt.sh netem_loss.sh unload.sh"), MUTANTS_PROG_TIMEOUT (s per program,
+# MUTANTS_TESTS (suite programs, in order, for every mutant; default: the "tests:" line
+# of the mutant's .mut file, else "dgram diff_udp netns.sh netem_corrupt.sh
+# netem_loss.sh unload.sh"; the control runs all of them), MUTANTS_PROG_TIMEOUT (s per program,
 # default 150), MUTANTS_HANG (s one mutant may take before the VM is killed, default 600),
 # MUTANTS_BUILD_ONLY=1 (only check that every mutant applies and builds).
 # Exit 0 iff the control survived, every mutant applied and built, and none survived.
@@ -28,15 +32,15 @@ cd "$REPO"
 
 kver=${MUTANTS_KVER:-6.12}
 hang=${MUTANTS_HANG:-600}
-tests=${MUTANTS_TESTS:-dgram diff_udp netns.sh netem_corrupt.sh netem_loss.sh unload.sh}
+deftests="dgram diff_udp netns.sh netem_corrupt.sh netem_loss.sh unload.sh"
 ptimeout=${MUTANTS_PROG_TIMEOUT:-150}
 t0=$(date +%s)
 
 # ---- the list ------------------------------------------------------------------------
 names=()
-declare -A mfile mfrom mto mrule
+declare -A mfile mfrom mto mrule mtests
 parse() {	# parse FILE.mut
-	local line key val name=''
+	local line key val name='' ftests=$deftests
 	while IFS= read -r line || [ -n "$line" ]; do
 		case $line in
 		'#'* | '') continue ;;
@@ -44,6 +48,11 @@ parse() {	# parse FILE.mut
 			[[ $name =~ ^[A-Za-z0-9_]+$ ]] || die "$1: bad mutant name '$name'"
 			[ -z "${mfile[$name]+x}" ] || die "$1: mutant $name defined twice"
 			names+=("$name") mfile[$name]='' mfrom[$name]='' mto[$name]='' mrule[$name]=''
+			mtests[$name]=${MUTANTS_TESTS:-$ftests}
+			continue ;;
+		'tests:'*)
+			[ -z "$name" ] || die "$1: 'tests:' must come before the first mutant"
+			ftests=${line#tests:}
 			continue ;;
 		esac
 		[ -n "$name" ] || die "$1: '$line' outside a [mutant] block"
@@ -63,6 +72,14 @@ for n in "${names[@]}"; do
 	[ -n "${mfile[$n]}" ] && [ -n "${mfrom[$n]}" ] && [ -n "${mrule[$n]}" ] ||
 		die "mutant $n: file, from and rule are required"
 done
+# the control runs every program any mutant runs, in the order first named
+tests=''
+for n in "${names[@]}"; do
+	for t in ${mtests[$n]}; do
+		[[ " $tests " == *" $t "* ]] || tests="$tests $t"
+	done
+done
+mtests[control]=${tests# }
 if [ -n "${MUTANTS:-}" ]; then
 	sel=()
 	for n in ${MUTANTS//,/ }; do
@@ -126,6 +143,10 @@ build_one() {	# build_one NAME: ko/NAME.ko, or status "does not build"
 	else
 		key="$KREL $srckey ${mfile[$n]} $(sha256sum <"$out/mutated" | cut -c1-16)"
 	fi
+	if [ "$n" != control ] && unit_kills "$n"; then
+		status[$n]="killed (unit)"
+		return
+	fi
 	if [ -f "$out/ko/$n.ko" ] && [ "$(cat "$out/ko/$n.key" 2>/dev/null)" = "$key" ]; then
 		built+=("$n")
 		return
@@ -140,6 +161,23 @@ build_one() {	# build_one NAME: ko/NAME.ko, or status "does not build"
 		status[$n]="does not build" how[$n]="see ${out#"$REPO"/}/log/$n.log"
 	fi
 }
+# unit_kills NAME: does `make unit` fail with the mutant in place? Only for the files
+# that make unit compiles (UNIT_LOGIC of the Makefile, and the header seq.h).
+unit_files=" module/seq.h $(make -s --no-print-directory -f Makefile -pn unit 2>/dev/null |
+	sed -n 's/^UNIT_LOGIC := //p') "
+unit_kills() {
+	local n=$1 u=$out/unit
+	[[ $unit_files == *" ${mfile[$n]} "* ]] || return 1
+	rm -rf "$u" && mkdir -p "$u/selftests"
+	cp -a Makefile module "$u/" && cp -a selftests/unit "$u/selftests/"
+	cp "$out/mutated" "$u/${mfile[$n]}"
+	if make -s -C "$u" unit BUILD="$u/build" >"$out/log/$n.unit" 2>&1; then
+		return 1
+	fi
+	how[$n]="make unit: $(grep -m1 -E '^not ok|error|Error' "$out/log/$n.unit" | cut -c1-70)"
+	return 0
+}
+
 log "building the control and ${#names[@]} mutants for $KREL"
 bstart=$(date +%s)
 build_one control
@@ -150,7 +188,8 @@ log "built $((${#built[@]} - 1)) mutants in $(($(date +%s) - bstart))s"
 if [ "${MUTANTS_BUILD_ONLY:-0}" = 1 ]; then
 	bad=0
 	for n in "${names[@]}"; do
-		[ -z "${status[$n]+x}" ] || { echo "$n: ${status[$n]}: ${how[$n]}"; bad=1; }
+		[ -z "${status[$n]+x}" ] || [ "${status[$n]}" = "killed (unit)" ] ||
+			{ echo "$n: ${status[$n]}: ${how[$n]}"; bad=1; }
 	done
 	exit "$bad"
 fi
@@ -170,7 +209,7 @@ while :; do
 	left=0
 	for n in "${built[@]}"; do
 		[ -n "$(result_of "$n")" ] && continue
-		echo "$n $out/ko/$n.ko" >>"$vm/todo"
+		echo "$n $out/ko/$n.ko ${mtests[$n]}" >>"$vm/todo"
 		left=$((left + 1))
 	done
 	[ "$left" != 0 ] || break
@@ -179,7 +218,7 @@ while :; do
 	rm -f "$vm/current"
 	log "VM $boots: $left module(s) to run"
 	setsid bash "$VMDIR/vmrun.sh" --kernel "$kver" --results "$vm" --quiet \
-		--timeout $((left * hang + 120)) -- env MUT_TESTS="$tests" MUT_PROG_TIMEOUT="$ptimeout" \
+		--timeout $((left * hang + 120)) -- env MUT_PROG_TIMEOUT="$ptimeout" \
 		bash "$VMDIR/mutants-guest.sh" >"$res/vmrun.$boots.log" 2>&1 &
 	vpid=$!
 	cur='' since=$(date +%s) killed_vm=''
@@ -223,6 +262,11 @@ done
 killed=0 survived=0 errors=0
 printf '\n%-30s %-14s %5s  %s\n' mutant result secs "how / rule broken"
 for n in "${names[@]}"; do
+	if [ "${status[$n]:-}" = "killed (unit)" ]; then
+		killed=$((killed + 1))
+		printf '%-30s %-14s %5s  %s\n' "$n" killed - "${how[$n]}"
+		continue
+	fi
 	if [ -n "${status[$n]+x}" ]; then
 		printf '%-30s %-14s %5s  %s\n' "$n" "${status[$n]}" - "${how[$n]}"
 		errors=$((errors + 1))
