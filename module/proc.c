@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/net/ttp (one line per socket, in the style of /proc/net/udp) and
- * /proc/net/ttp_snmp (counters, in the style of /proc/net/snmp), both per
- * namespace.
+ * /proc/net/ttp (one line per socket, in the style of /proc/net/udp),
+ * /proc/net/ttp_stream (one line per stream socket with its TTP_INFO
+ * figures, what ss -ti shows for TCP) and /proc/net/ttp_snmp (counters, in
+ * the style of /proc/net/snmp), all per namespace.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
 
-#include "ttp.h"
+#include "stream.h"
 
 static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_INDATAGRAMS]	= "InDatagrams",
@@ -164,24 +165,85 @@ static void ttp_seq_stop(struct seq_file *seq, void *v)
 	rcu_read_unlock();
 }
 
+/*
+ * The queues, as /proc/net/udp and /proc/net/tcp show them: a datagram
+ * socket's bytes charged to its buffers; a stream's bytes not yet
+ * acknowledged and not yet read, or a listener's accept queue and backlog.
+ * Read without the socket lock, so a moment old.
+ */
+static void ttp_seq_queues(struct sock *sk, u32 *tx, u32 *rx)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	int state = READ_ONCE(sk->sk_state);
+
+	if (sk->sk_type != SOCK_STREAM) {
+		*tx = sk_wmem_alloc_get(sk);
+		*rx = sk_rmem_alloc_get(sk);
+	} else if (state == TCP_LISTEN) {
+		*tx = READ_ONCE(sk->sk_max_ack_backlog);
+		*rx = READ_ONCE(sk->sk_ack_backlog);
+	} else if ((1 << state) & (TCPF_CLOSE | TCPF_SYN_SENT)) {
+		*tx = 0;
+		*rx = 0;
+	} else {
+		*tx = READ_ONCE(tsk->write_seq) - READ_ONCE(tsk->snd_una);
+		*rx = max_t(int, READ_ONCE(tsk->rcv_nxt) -
+			    READ_ONCE(tsk->copied_seq), 0);
+	}
+}
+
+/* "ADDR:PORT ADDR:PORT ST" of both files */
+static void ttp_seq_addrs(struct seq_file *seq, struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	seq_printf(seq, "%4lld: %08X:%04X %08X:%04X %02X",
+		   (long long)(seq->index - 1),
+		   inet->inet_rcv_saddr ?: inet->inet_saddr,
+		   ntohs(inet->inet_sport), inet->inet_daddr,
+		   ntohs(inet->inet_dport), READ_ONCE(sk->sk_state));
+}
+
 static int ttp_seq_show(struct seq_file *seq, void *v)
 {
 	struct sock *sk = v;
-	const struct inet_sock *inet;
+	u32 tx, rx;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, "  sl  local_address rem_address   st tp tx_queue rx_queue   uid    inode drops\n");
 		return 0;
 	}
-	inet = inet_sk(sk);
-	seq_printf(seq, "%4lld: %08X:%04X %08X:%04X %02X %02X %08X:%08X %5u %8lu %u\n",
-		   (long long)(seq->index - 1),
-		   inet->inet_rcv_saddr ?: inet->inet_saddr,
-		   ntohs(inet->inet_sport), inet->inet_daddr,
-		   ntohs(inet->inet_dport), sk->sk_state, sk->sk_type,
-		   sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
+	ttp_seq_queues(sk, &tx, &rx);
+	ttp_seq_addrs(seq, sk);
+	seq_printf(seq, " %02X %08X:%08X %5u %8lu %u\n", sk->sk_type, tx, rx,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   (unsigned long)sock_i_ino(sk), atomic_read(&sk->sk_drops));
+	return 0;
+}
+
+/* /proc/net/ttp_stream: the stream sockets' TTP_INFO figures. */
+static int ttp_stream_seq_show(struct seq_file *seq, void *v)
+{
+	struct sock *sk = v;
+	struct ttp_info i;
+	u32 tx, rx;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue rtt rttvar rto cwnd ssthresh snd_wnd rcv_wnd mss retransmits bytes_sent bytes_retrans bytes_acked bytes_received segs_out segs_in segs_retrans\n");
+		return 0;
+	}
+	if (sk->sk_type != SOCK_STREAM)
+		return SEQ_SKIP;
+	ttp_seq_queues(sk, &tx, &rx);
+	ttp_stream_fill_info(sk, &i);
+	ttp_seq_addrs(seq, sk);
+	seq_printf(seq, " %08X:%08X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu\n",
+		   tx, rx, i.ttpi_rtt, i.ttpi_rttvar, i.ttpi_rto,
+		   i.ttpi_snd_cwnd, i.ttpi_snd_ssthresh, i.ttpi_snd_wnd,
+		   i.ttpi_rcv_wnd, i.ttpi_snd_mss, i.ttpi_retransmits,
+		   i.ttpi_bytes_sent, i.ttpi_bytes_retrans, i.ttpi_bytes_acked,
+		   i.ttpi_bytes_received, i.ttpi_segs_out, i.ttpi_segs_in,
+		   i.ttpi_segs_retrans);
 	return 0;
 }
 
@@ -192,21 +254,35 @@ static const struct seq_operations ttp_seq_ops = {
 	.show	= ttp_seq_show,
 };
 
+static const struct seq_operations ttp_stream_seq_ops = {
+	.start	= ttp_seq_start,
+	.next	= ttp_seq_next,
+	.stop	= ttp_seq_stop,
+	.show	= ttp_stream_seq_show,
+};
+
 int ttp_proc_init_net(struct net *net)
 {
 	if (!proc_create_net("ttp", 0444, net->proc_net, &ttp_seq_ops,
 			     sizeof(struct ttp_seq_state)))
 		return -ENOMEM;
+	if (!proc_create_net("ttp_stream", 0444, net->proc_net,
+			     &ttp_stream_seq_ops, sizeof(struct ttp_seq_state)))
+		goto out_stream;
 	if (!proc_create_net_single("ttp_snmp", 0444, net->proc_net,
-				    ttp_snmp_show, NULL)) {
-		remove_proc_entry("ttp", net->proc_net);
-		return -ENOMEM;
-	}
+				    ttp_snmp_show, NULL))
+		goto out_snmp;
 	return 0;
+out_snmp:
+	remove_proc_entry("ttp_stream", net->proc_net);
+out_stream:
+	remove_proc_entry("ttp", net->proc_net);
+	return -ENOMEM;
 }
 
 void ttp_proc_exit_net(struct net *net)
 {
 	remove_proc_entry("ttp_snmp", net->proc_net);
+	remove_proc_entry("ttp_stream", net->proc_net);
 	remove_proc_entry("ttp", net->proc_net);
 }

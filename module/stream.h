@@ -252,6 +252,7 @@ int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
 int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 			  char __user *optval, int __user *optlen);
 void ttp_stream_keepalive(struct sock *sk, int valbool);
+void ttp_stream_fill_info(struct sock *sk, struct ttp_info *info);
 
 /* stream_in.c */
 int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen);

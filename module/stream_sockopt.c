@@ -56,30 +56,32 @@ int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
 	return err;
 }
 
-static void ttp_stream_info(struct sock *sk, struct ttp_info *info)
+/*
+ * The TTP_INFO figures of @sk. Under the socket lock for TTP_INFO; without
+ * it for /proc/net/ttp_stream, where a figure may be a moment old.
+ */
+void ttp_stream_fill_info(struct sock *sk, struct ttp_info *info)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
 	memset(info, 0, sizeof(*info));
-	lock_sock(sk);
-	info->ttpi_state = sk->sk_state;
+	info->ttpi_state = READ_ONCE(sk->sk_state);
 	info->ttpi_rtt = ttp_rto_srtt_us(&tsk->rto);
 	info->ttpi_rttvar = ttp_rto_rttvar_us(&tsk->rto);
 	info->ttpi_rto = ttp_rto_timeout(&tsk->rto);
-	info->ttpi_snd_cwnd = tsk->cong.cwnd;
-	info->ttpi_snd_ssthresh = tsk->cong.ssthresh;
-	info->ttpi_snd_wnd = tsk->snd_wnd;
-	info->ttpi_snd_mss = tsk->mss;
-	info->ttpi_rcv_wnd = tsk->rcv_wnd;
-	info->ttpi_retransmits = tsk->retries;
-	info->ttpi_bytes_sent = tsk->bytes_sent;
-	info->ttpi_bytes_retrans = tsk->bytes_retrans;
-	info->ttpi_bytes_acked = tsk->bytes_acked;
-	info->ttpi_bytes_received = tsk->bytes_received;
-	info->ttpi_segs_out = tsk->segs_out;
-	info->ttpi_segs_in = tsk->segs_in;
-	info->ttpi_segs_retrans = tsk->segs_retrans;
-	release_sock(sk);
+	info->ttpi_snd_cwnd = READ_ONCE(tsk->cong.cwnd);
+	info->ttpi_snd_ssthresh = READ_ONCE(tsk->cong.ssthresh);
+	info->ttpi_snd_wnd = READ_ONCE(tsk->snd_wnd);
+	info->ttpi_snd_mss = READ_ONCE(tsk->mss);
+	info->ttpi_rcv_wnd = READ_ONCE(tsk->rcv_wnd);
+	info->ttpi_retransmits = READ_ONCE(tsk->retries);
+	info->ttpi_bytes_sent = READ_ONCE(tsk->bytes_sent);
+	info->ttpi_bytes_retrans = READ_ONCE(tsk->bytes_retrans);
+	info->ttpi_bytes_acked = READ_ONCE(tsk->bytes_acked);
+	info->ttpi_bytes_received = READ_ONCE(tsk->bytes_received);
+	info->ttpi_segs_out = READ_ONCE(tsk->segs_out);
+	info->ttpi_segs_in = READ_ONCE(tsk->segs_in);
+	info->ttpi_segs_retrans = READ_ONCE(tsk->segs_retrans);
 }
 
 int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
@@ -98,7 +100,9 @@ int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 		return -EINVAL;
 	switch (optname) {
 	case TTP_INFO:
-		ttp_stream_info(sock->sk, &info);
+		lock_sock(sock->sk);
+		ttp_stream_fill_info(sock->sk, &info);
+		release_sock(sock->sk);
 		len = min_t(unsigned int, len, sizeof(info));
 		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
 			return -EFAULT;
