@@ -5,8 +5,9 @@
  *
  * Init registers, in this order, and exit and every failure unwind in the
  * exact reverse: per-namespace state, the protos (the datagram and the
- * stream socket slabs), the socket family, the IP protocol handler. So no packet reaches ttp_rcv() before the
- * state it uses exists, and none is still in flight when that state goes.
+ * stream socket slabs), the socket family, the IP protocol handler. So no
+ * packet reaches ttp_rcv() before the state it uses exists, and none is
+ * still in flight when that state goes.
  */
 #include <linux/ip.h>
 #include <linux/module.h>

@@ -94,9 +94,12 @@ static struct sock *ttp_seq_from(struct seq_file *seq, int bucket, int offset)
 	}
 	/* then the stream sockets that hold a port */
 	for (; bucket < 2 * TTP_PORT_HASH_SIZE; bucket++, offset = 0) {
+		struct hlist_head *chain;
+
+		chain = ttp_ctable_port_chain(seq_file_net(seq),
+					      bucket - TTP_PORT_HASH_SIZE);
 		i = 0;
-		hlist_for_each_entry_rcu(sk, ttp_ctable_port_chain(seq_file_net(seq),
-				bucket - TTP_PORT_HASH_SIZE), sk_bind_node) {
+		hlist_for_each_entry_rcu(sk, chain, sk_bind_node) {
 			if (i++ < offset)
 				continue;
 			st->bucket = bucket;
