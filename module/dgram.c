@@ -194,7 +194,10 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 /*
  * Everything a send decides under the socket lock: the implicit bind, the
  * checks udp_sendmsg() makes, in its order, the ancillary data and the
- * route. Returns the route with @fl4, @dport and @ipc filled, or an ERR_PTR.
+ * route. Returns the route with @fl4 (the addresses and ports the datagram
+ * will carry), @dport and @ipc filled, or an ERR_PTR. Of the socket's
+ * addresses and ports, the send reads after this only the peer's port that
+ * an EMSGSIZE local error names (ttp_xmit(), as UDP reads it).
  */
 static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 					  size_t len, struct flowi4 *fl4,
@@ -240,6 +243,11 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
  * whose reference it takes, as @ipc asks. Returns 0 or a negative errno;
  * as for UDP, a full device queue (ENOBUFS) is counted and not an error
  * unless IP_RECVERR is on.
+ *
+ * The source port is the one @fl4 was routed with, under the socket lock
+ * (ttp_route()), not the socket's now: a send that left the lock may meet
+ * a connect(AF_UNSPEC) that gives the port back (inet_sport 0), and must
+ * not put that on the wire.
  */
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
@@ -248,7 +256,7 @@ int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 	int err;
 
-	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
+	ttp_push_header(skb, fl4->fl4_sport, dport, TTP_TYPE_DGRAM, 0);
 	skb_dst_set(skb, &rt->dst);
 
 	err = ttp_xmit(sk, skb, fl4, ipc);

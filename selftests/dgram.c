@@ -2532,4 +2532,74 @@ TEST_F(craft, zero_checksum_sent_as_is)
 	close(a);
 }
 
+/* ======================================================================
+ * What the receive path counts when it drops, and what a send carries
+ * while the socket changes under it.
+ */
+
+/*
+ * A send takes the source port it puts on the wire with its route, under
+ * the socket lock. A connect(AF_UNSPEC) beside it gives the port back
+ * (the socket is unbound again, inet_sport 0) and must not make the
+ * datagram leave with source port 0: here one process sends from an
+ * unbound socket, each send binding it anew, while another disconnects
+ * that socket in a loop. udp reads the port again after routing
+ * (udp_send_skb) and does send port 0 in this race: TTP only.
+ */
+TEST(send_races_disconnect)
+{
+	struct sockaddr_ttp from, unspec = { .sttp_family = AF_UNSPEC };
+	const size_t size = 65000;
+	int a, b, sent = 0, got = 0, zero = 0, v = 1 << 20;
+	struct pollfd pfd;
+	socklen_t flen;
+	long long end;
+	pid_t pid;
+	ssize_t n;
+
+	TTP_ONLY();
+	if (setup_netns(_metadata))
+		return;
+	b = new_bound(_metadata, LO, PB);
+	setsockopt(b, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
+	a = ttp_socket();
+	ASSERT_LE(0, a);
+	ttp_fill(sbuf, size, 5);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		for (;;)
+			connect(a, SA(&unspec), sizeof(unspec));
+
+	pfd.fd = b;
+	pfd.events = POLLIN;
+	end = ttp_now_ms() + 2000;
+	while (ttp_now_ms() < end && sent < 3000) {
+		n = ttp_sendto(a, sbuf, size, 0, LO, PB);
+		if (n != (ssize_t)size)
+			break;
+		sent++;
+		/* the last round waits for what is still on its way */
+		while (poll(&pfd, 1, sent < 3000 && ttp_now_ms() < end ?
+			    0 : 500) == 1) {
+			flen = sizeof(from);
+			n = recvfrom(b, rbuf, sizeof(rbuf), 0, SA(&from),
+				     &flen);
+			if (n != (ssize_t)size)
+				break;
+			got++;
+			zero += !from.sttp_port;
+		}
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, reap(pid));
+	ASSERT_LT(0, sent) TH_LOG("sendto: %s", strerror(errno));
+	ASSERT_EQ(0, zero) TH_LOG("%d of %d datagrams left with source port 0",
+				  zero, got);
+	ASSERT_EQ(sent, got);
+	close(a);
+	close(b);
+}
+
 TEST_HARNESS_MAIN
