@@ -43,14 +43,15 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
 		goto out;
 
-	inet->inet_rcv_saddr = saddr;
+	/* WRITE_ONCE: for the lockless readers (ttp.h) */
+	WRITE_ONCE(inet->inet_rcv_saddr, saddr);
 	/* Sent from a broadcast or multicast address? No: the device's. */
 	if (type != RTN_MULTICAST && type != RTN_BROADCAST)
-		inet->inet_saddr = saddr;
+		WRITE_ONCE(inet->inet_saddr, saddr);
 	err = ttp_table_get_port(sk, port);
 	if (err) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
+		WRITE_ONCE(inet->inet_rcv_saddr, 0);
+		WRITE_ONCE(inet->inet_saddr, 0);
 		goto out;
 	}
 	if (saddr)
@@ -68,13 +69,13 @@ static void ttp_dgram_disconnect(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 
 	sk->sk_state = TCP_CLOSE;
-	inet->inet_daddr = 0;
-	inet->inet_dport = 0;
-	sk->sk_bound_dev_if = 0;
+	WRITE_ONCE(inet->inet_daddr, 0);
+	WRITE_ONCE(inet->inet_dport, 0);
+	WRITE_ONCE(sk->sk_bound_dev_if, 0);
 	sk_dst_reset(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
+		WRITE_ONCE(inet->inet_rcv_saddr, 0);
+		WRITE_ONCE(inet->inet_saddr, 0);
 	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 		ttp_table_unhash(sk);
@@ -111,11 +112,11 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 	sk_dst_set(sk, &rt->dst);
 
 	if (!inet->inet_saddr)
-		inet->inet_saddr = fl4.saddr;
+		WRITE_ONCE(inet->inet_saddr, fl4.saddr);
 	if (!inet->inet_rcv_saddr)
-		inet->inet_rcv_saddr = fl4.saddr;
-	inet->inet_daddr = fl4.daddr;
-	inet->inet_dport = usin->sttp_port;
+		WRITE_ONCE(inet->inet_rcv_saddr, fl4.saddr);
+	WRITE_ONCE(inet->inet_daddr, fl4.daddr);
+	WRITE_ONCE(inet->inet_dport, usin->sttp_port);
 	sk->sk_state = TCP_ESTABLISHED;
 	return 0;
 }
