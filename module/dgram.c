@@ -4,6 +4,7 @@
  * ports and a checksum. The contract is udp(7): every call returns what
  * Linux UDP returns for the same arguments.
  */
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/poll.h>
 #include <linux/termios.h>
@@ -437,14 +438,28 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/* Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. */
+/*
+ * Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. As for UDP,
+ * the socket's filter (SO_ATTACH_FILTER, SO_ATTACH_BPF) sees the packet
+ * from the TTP header on and may cut the payload but not the header; a
+ * datagram it rejects is an input error and one of the socket's drops,
+ * not a receive buffer error.
+ */
 static void ttp_dgram_queue(struct net *net, struct sock *sk,
 			    struct sk_buff *skb, int hlen)
 {
+	/* 0 to accept: an errno on 6.1 and 6.12, a drop reason later */
+	if (sk_filter_trim_cap(sk, skb, hlen)) {
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		atomic_inc(&sk->sk_drops);
+		kfree_skb(skb);
+		return;
+	}
 	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
-	if (sock_queue_rcv_skb(sk, skb) < 0) {
+	/* sk_drops counted there when the buffer is full */
+	if (__sock_queue_rcv_skb(sk, skb) < 0) {
 		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		kfree_skb(skb);

@@ -31,7 +31,7 @@
  *
  *    The receive path never takes the socket lock: datagrams are queued on
  *    sk_receive_queue under that queue's own spinlock
- *    (sock_queue_rcv_skb), so softirq and process context never contend
+ *    (__sock_queue_rcv_skb), so softirq and process context never contend
  *    on it. Its lookup (and the ICMP path's, both in table.c) reads the
  *    fields that steer a packet, sk_rcv_saddr, sk_daddr, sk_dport,
  *    sk_bound_dev_if and inet_num, without any lock, each once with

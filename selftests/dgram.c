@@ -19,6 +19,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 
 #include "ttp_test.h"
@@ -2536,6 +2537,59 @@ TEST_F(craft, zero_checksum_sent_as_is)
  * What the receive path counts when it drops, and what a send carries
  * while the socket changes under it.
  */
+
+/* Attach a classic BPF program "return k" (0: reject) to fd. */
+static int attach_ret(int fd, unsigned int k)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, k) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			  sizeof(prog));
+}
+
+/*
+ * A datagram the socket's filter rejects is an input error and one of the
+ * socket's drops, as for udp (udp_queue_rcv_one_skb): not a receive buffer
+ * error, which is what the buffer being full counts.
+ */
+TEST_F(dgram, socket_filter_drop_counted)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct ttp_row row;
+	struct ttp_mib m;
+	int i, v = 0;
+
+	ASSERT_EQ(0, attach_ret(self->b, 0)) TH_LOG("SO_ATTACH_FILTER: %s",
+						    strerror(errno));
+	for (i = 0; i < 3; i++)
+		send_ok(_metadata, self->a, sbuf, 100 + i, PB);
+	ASSERT_EQ(3, wait_mib(_metadata, &self->m0, "InErrors", 3));
+	recv_none(_metadata, self->b);
+
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_DETACH_FILTER, &v,
+				sizeof(v)));
+	ttp_fill(sbuf, 50, 1);
+	send_ok(_metadata, self->a, sbuf, 50, PB);
+	pfd.fd = self->b;
+	ASSERT_EQ(1, poll(&pfd, 1, 3000));
+	recv_exact(_metadata, self->b, 50, 1);
+	recv_none(_metadata, self->b);
+
+	mib(_metadata, &m);
+	ASSERT_EQ(3, DELTA(m, inerr));
+	ASSERT_EQ(0, DELTA(m, rcvbuf));
+	ASSERT_EQ(0, DELTA(m, csum));
+	ASSERT_EQ(0, DELTA(m, noports));
+	ASSERT_EQ(1, DELTA(m, in));
+	ASSERT_EQ(4, DELTA(m, out));
+	if (!ttp_stack()->udp)
+		ASSERT_EQ(0, DELTA(m, malformed));
+	ASSERT_EQ(1, ttp_table_find(PB, &row));
+	ASSERT_EQ(3, row.drops);
+	ASSERT_EQ(1, ttp_table_find(PA, &row));
+	ASSERT_EQ(0, row.drops);
+}
 
 /*
  * A send takes the source port it puts on the wire with its route, under
