@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -2654,6 +2655,127 @@ TEST(send_races_disconnect)
 	ASSERT_EQ(sent, got);
 	close(a);
 	close(b);
+}
+
+/* Set lo's MTU (each test runs in its own network namespace). */
+static int set_lo_mtu(int mtu)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCSIFMTU, &ifr);
+	close(fd);
+	return ret;
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+static int failslab_set(const char *attr, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), FAILSLAB "%s", attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void failslab_off(void)
+{
+	failslab_set("probability", "0");
+	failslab_set("require-start", "0");
+	failslab_set("require-end", "0");
+	failslab_set("times", "1");
+}
+
+/*
+ * Arm failslab to fail the next slab allocation made with ttp.ko on the
+ * stack, in any context (the receive path runs in softirq). 0, or the
+ * reason it cannot.
+ */
+static const char *failslab_arm_ttp(void)
+{
+	unsigned long start = 0, size = 0;
+	char line[256], name[64] = "", val[32];
+	FILE *f;
+
+	/* EBUSY if it is mounted already: the access below tells */
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (access(FAILSLAB "require-start", W_OK))
+		return "failslab with a stack filter is not in this kernel";
+	f = fopen("/proc/modules", "r");
+	if (!f)
+		return "no /proc/modules";
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu %*s %*s %*s %lx", name, &size,
+			   &start) == 3 && !strcmp(name, "ttp"))
+			break;
+	fclose(f);
+	if (strcmp(name, "ttp") || !start)
+		return "ttp.ko's address is not in /proc/modules";
+	failslab_set("probability", "0");
+	if (failslab_set("task-filter", "N") ||
+	    failslab_set("ignore-gfp-wait", "Y") ||
+	    failslab_set("verbose", "0") || failslab_set("space", "0") ||
+	    failslab_set("interval", "1") || failslab_set("times", "1") ||
+	    failslab_set("stacktrace-depth", "32"))
+		return "failslab cannot be set up";
+	snprintf(val, sizeof(val), "0x%lx", start);
+	failslab_set("require-start", val);
+	snprintf(val, sizeof(val), "0x%lx", start + size);
+	failslab_set("require-end", val);
+	failslab_set("probability", "100");
+	return NULL;
+}
+
+/*
+ * Trimming the IP payload to Length can fail for want of memory: it
+ * allocates when the packet is not linear (reassembled from fragments) and
+ * its data is shared (the raw socket that sent it holds a clone). failslab
+ * fails that one allocation; the packet must be dropped and counted in
+ * InErrors, as udp counts it, and in nothing else. Kernels without
+ * failslab (Debian's) skip; the debug kernel (selftests/vm) runs it.
+ */
+TEST_F(craft, trim_failure_counted)
+{
+	static unsigned char pkt[4096];
+	const char *why;
+	struct ttp_mib m;
+	long long end;
+	size_t len;
+	int times = 1;
+
+	TTP_ONLY();	/* the fault is aimed at ttp.ko's code */
+	ASSERT_EQ(0, set_lo_mtu(1280));
+	len = build_segment(_metadata, pkt, PK_VALID, 3000);
+	memcpy(pkt + len, "trail", 5);
+	why = failslab_arm_ttp();
+	if (why) {
+		failslab_off();
+		SKIP(return, "%s", why);
+	}
+	craft_send(_metadata, self->raw, pkt, len + 5);
+	end = ttp_now_ms() + 3000;
+	while (ttp_now_ms() < end &&
+	       (times = ttp_read_int(FAILSLAB "times", -1)) != 0)
+		ttp_sleep_ms(10);
+	failslab_off();
+	ASSERT_EQ(0, times) TH_LOG("no allocation with ttp.ko on the stack was failed");
+	craft_mark(_metadata, self->fd);
+	mib(_metadata, &m);
+	ASSERT_EQ(1, DELTA(m, inerr));
+	ASSERT_EQ(0, DELTA(m, csum));
+	ASSERT_EQ(0, DELTA(m, malformed));
+	ASSERT_EQ(0, DELTA(m, rcvbuf));
+	ASSERT_EQ(0, DELTA(m, noports));
+	ASSERT_EQ(1, DELTA(m, in));
 }
 
 TEST_HARNESS_MAIN
