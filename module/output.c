@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The way out: route a packet and hand it to IPv4. TTP packets carry their
- * checksum computed in software (CHECKSUM_NONE). Devices with NETIF_F_HW_CSUM
- * (veth, virtio-net, loopback, many NICs) could compute it for any protocol
- * given csum_start/csum_offset; the stream's batching work is to use that.
+ * The way out: route a packet and hand it to IPv4. TTP packets leave with
+ * their checksum computed in software (CHECKSUM_NONE). That is TTP's choice,
+ * not a limit of the devices: those with NETIF_F_HW_CSUM (loopback, veth,
+ * virtio-net when the host offers checksum offload, many NICs) compute the
+ * checksum of any protocol from the csum_start and csum_offset a
+ * CHECKSUM_PARTIAL skb gives them; using that is the stream's batching work.
  */
 #include <net/ip.h>
 #include <net/route.h>
