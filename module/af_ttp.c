@@ -31,6 +31,14 @@ static struct proto ttp_proto = {
 	.obj_size	= sizeof(struct ttp_sock),
 };
 
+/*
+ * A socket made by the kernel (sock_create_kern(), @kern 1) does not hold a
+ * reference to its namespace: its maker must close it before the namespace
+ * goes, and TTP would have to let go of the per-namespace state (ports,
+ * stream timers) in step with that. TTP has no kernel users, so it offers
+ * none of that: to the kernel the family does not exist (EAFNOSUPPORT, what
+ * socket creation gives for an unregistered family; docs/protocol.md 4.2).
+ */
 static int ttp_create(struct net *net, struct socket *sock, int protocol,
 		      int kern)
 {
@@ -38,6 +46,8 @@ static int ttp_create(struct net *net, struct socket *sock, int protocol,
 	struct proto *prot;
 	struct sock *sk;
 
+	if (kern)
+		return -EAFNOSUPPORT;
 	if (protocol && protocol != ttp_protocol)
 		return -EPROTONOSUPPORT;
 

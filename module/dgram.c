@@ -4,6 +4,7 @@
  * ports and a checksum. The contract is udp(7): every call returns what
  * Linux UDP returns for the same arguments.
  */
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/poll.h>
 #include <linux/termios.h>
@@ -43,14 +44,15 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	if (sk->sk_state != TCP_CLOSE || inet->inet_num)
 		goto out;
 
-	inet->inet_rcv_saddr = saddr;
+	/* WRITE_ONCE: for the lockless readers (ttp.h) */
+	WRITE_ONCE(inet->inet_rcv_saddr, saddr);
 	/* Sent from a broadcast or multicast address? No: the device's. */
 	if (type != RTN_MULTICAST && type != RTN_BROADCAST)
-		inet->inet_saddr = saddr;
+		WRITE_ONCE(inet->inet_saddr, saddr);
 	err = ttp_table_get_port(sk, port);
 	if (err) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
+		WRITE_ONCE(inet->inet_rcv_saddr, 0);
+		WRITE_ONCE(inet->inet_saddr, 0);
 		goto out;
 	}
 	if (saddr)
@@ -68,13 +70,13 @@ static void ttp_dgram_disconnect(struct sock *sk)
 	struct inet_sock *inet = inet_sk(sk);
 
 	sk->sk_state = TCP_CLOSE;
-	inet->inet_daddr = 0;
-	inet->inet_dport = 0;
-	sk->sk_bound_dev_if = 0;
+	WRITE_ONCE(inet->inet_daddr, 0);
+	WRITE_ONCE(inet->inet_dport, 0);
+	WRITE_ONCE(sk->sk_bound_dev_if, 0);
 	sk_dst_reset(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
-		inet->inet_rcv_saddr = 0;
-		inet->inet_saddr = 0;
+		WRITE_ONCE(inet->inet_rcv_saddr, 0);
+		WRITE_ONCE(inet->inet_saddr, 0);
 	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 		ttp_table_unhash(sk);
@@ -111,11 +113,11 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 	sk_dst_set(sk, &rt->dst);
 
 	if (!inet->inet_saddr)
-		inet->inet_saddr = fl4.saddr;
+		WRITE_ONCE(inet->inet_saddr, fl4.saddr);
 	if (!inet->inet_rcv_saddr)
-		inet->inet_rcv_saddr = fl4.saddr;
-	inet->inet_daddr = fl4.daddr;
-	inet->inet_dport = usin->sttp_port;
+		WRITE_ONCE(inet->inet_rcv_saddr, fl4.saddr);
+	WRITE_ONCE(inet->inet_daddr, fl4.daddr);
+	WRITE_ONCE(inet->inet_dport, usin->sttp_port);
 	sk->sk_state = TCP_ESTABLISHED;
 	return 0;
 }
@@ -194,7 +196,10 @@ static struct sk_buff *ttp_dgram_alloc(struct sock *sk, struct msghdr *msg,
 /*
  * Everything a send decides under the socket lock: the implicit bind, the
  * checks udp_sendmsg() makes, in its order, the ancillary data and the
- * route. Returns the route with @fl4, @dport and @ipc filled, or an ERR_PTR.
+ * route. Returns the route with @fl4 (the addresses and ports the datagram
+ * will carry), @dport and @ipc filled, or an ERR_PTR. Of the socket's
+ * addresses and ports, the send reads after this only the peer's port that
+ * an EMSGSIZE local error names (ttp_xmit(), as UDP reads it).
  */
 static struct rtable *__ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
 					  size_t len, struct flowi4 *fl4,
@@ -240,6 +245,11 @@ static struct rtable *ttp_dgram_prepare(struct sock *sk, struct msghdr *msg,
  * whose reference it takes, as @ipc asks. Returns 0 or a negative errno;
  * as for UDP, a full device queue (ENOBUFS) is counted and not an error
  * unless IP_RECVERR is on.
+ *
+ * The source port is the one @fl4 was routed with, under the socket lock
+ * (ttp_route()), not the socket's now: a send that left the lock may meet
+ * a connect(AF_UNSPEC) that gives the port back (inet_sport 0), and must
+ * not put that on the wire.
  */
 int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 		       struct rtable *rt, struct flowi4 *fl4, __be16 dport,
@@ -248,7 +258,7 @@ int ttp_dgram_send_skb(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 	int err;
 
-	ttp_push_header(skb, inet_sk(sk)->inet_sport, dport, TTP_TYPE_DGRAM, 0);
+	ttp_push_header(skb, fl4->fl4_sport, dport, TTP_TYPE_DGRAM, 0);
 	skb_dst_set(skb, &rt->dst);
 
 	err = ttp_xmit(sk, skb, fl4, ipc);
@@ -428,14 +438,28 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/* Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. */
+/*
+ * Queue @skb, payload @hlen bytes in, on @sk; consumes the skb. As for UDP,
+ * the socket's filter (SO_ATTACH_FILTER, SO_ATTACH_BPF) sees the packet
+ * from the TTP header on and may cut the payload but not the header; a
+ * datagram it rejects is an input error and one of the socket's drops,
+ * not a receive buffer error.
+ */
 static void ttp_dgram_queue(struct net *net, struct sock *sk,
 			    struct sk_buff *skb, int hlen)
 {
+	/* 0 to accept: an errno on 6.1 and 6.12, a drop reason later */
+	if (sk_filter_trim_cap(sk, skb, hlen)) {
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		atomic_inc(&sk->sk_drops);
+		kfree_skb(skb);
+		return;
+	}
 	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
-	if (sock_queue_rcv_skb(sk, skb) < 0) {
+	/* sk_drops counted there when the buffer is full */
+	if (__sock_queue_rcv_skb(sk, skb) < 0) {
 		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		kfree_skb(skb);

@@ -23,8 +23,16 @@ int ttp_rcv(struct sk_buff *skb)
 
 	if (!pskb_may_pull(skb, TTP_HDR_LEN) || !ttp_len_ok(skb))
 		goto malformed;
-	if (pskb_trim_rcsum(skb, ntohs(ttp_hdr(skb)->len)))
+	/*
+	 * Trimming the bytes beyond Length allocates when the packet is not
+	 * linear (reassembled from fragments) and its data is shared (a raw
+	 * socket holds a clone): that failure is an input error, as for UDP,
+	 * but not a malformed packet.
+	 */
+	if (pskb_trim_rcsum(skb, ntohs(ttp_hdr(skb)->len))) {
+		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		goto drop;
+	}
 	if (ttp_checksum_bad(skb)) {
 		ttp_inc_stats(net, TTP_MIB_INCSUMERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);

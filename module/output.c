@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The way out: route a packet and hand it to IPv4. TTP packets carry their
- * checksum computed in software (CHECKSUM_NONE). Devices with NETIF_F_HW_CSUM
- * (veth, virtio-net, loopback, many NICs) could compute it for any protocol
- * given csum_start/csum_offset; the stream's batching work is to use that.
+ * The way out: route a packet and hand it to IPv4. TTP packets leave with
+ * their checksum computed in software (CHECKSUM_NONE). That is TTP's choice,
+ * not a limit of the devices: those with NETIF_F_HW_CSUM (loopback, veth,
+ * virtio-net when the host offers checksum offload, many NICs) compute the
+ * checksum of any protocol from the csum_start and csum_offset a
+ * CHECKSUM_PARTIAL skb gives them; using that is the stream's batching work.
  */
 #include <net/ip.h>
 #include <net/route.h>
@@ -75,7 +77,7 @@ int ttp_xmit(struct sock *sk, struct sk_buff *skb, struct flowi4 *fl4,
 		if (!ip_sk_ignore_df(sk)) {
 			/* UDP names the connected peer's port, if any. */
 			ttp_queue_local_error(sk, fl4->daddr,
-					      inet_sk(sk)->inet_dport,
+					      READ_ONCE(inet_sk(sk)->inet_dport),
 					      mtu - optlen);
 			kfree_skb(skb);
 			return -EMSGSIZE;
@@ -118,14 +120,15 @@ static void ttp_dst_refresh(struct sock *sk)
  */
 void ttp_update_pmtu(struct sock *sk, struct sk_buff *skb, u32 mtu)
 {
-	ipv4_update_pmtu(skb, sock_net(sk), mtu, sk->sk_bound_dev_if,
-			 ttp_protocol);
+	ipv4_update_pmtu(skb, sock_net(sk), mtu,
+			 READ_ONCE(sk->sk_bound_dev_if), ttp_protocol);
 	ttp_dst_refresh(sk);
 }
 
 /* ICMP redirect about a packet @sk sent: the same for the new gateway. */
 void ttp_redirect(struct sock *sk, struct sk_buff *skb)
 {
-	ipv4_redirect(skb, sock_net(sk), sk->sk_bound_dev_if, ttp_protocol);
+	ipv4_redirect(skb, sock_net(sk), READ_ONCE(sk->sk_bound_dev_if),
+		      ttp_protocol);
 	ttp_dst_refresh(sk);
 }

@@ -46,7 +46,10 @@ static bool ttp_reuseport_ok(const struct sock *sk, const struct sock *sk2)
  */
 static bool ttp_clash(const struct sock *sk, const struct sock *sk2)
 {
+	int dif = READ_ONCE(sk->sk_bound_dev_if);
+	int dif2 = READ_ONCE(sk2->sk_bound_dev_if);
 	__be32 addr = sk->sk_rcv_saddr;
+	__be32 addr2;
 
 	if (sk2 == sk || sk2->sk_type != sk->sk_type)
 		return false;
@@ -54,10 +57,11 @@ static bool ttp_clash(const struct sock *sk, const struct sock *sk2)
 		return false;
 	if (ttp_reuseport_ok(sk, sk2))
 		return false;
-	if (sk->sk_bound_dev_if && sk2->sk_bound_dev_if &&
-	    sk->sk_bound_dev_if != sk2->sk_bound_dev_if)
+	if (dif && dif2 && dif != dif2)
 		return false;
-	return !addr || !sk2->sk_rcv_saddr || addr == sk2->sk_rcv_saddr;
+	/* @sk2's lock is not held: a connect may be filling it in. */
+	addr2 = READ_ONCE(sk2->sk_rcv_saddr);
+	return !addr || !addr2 || addr == addr2;
 }
 
 /* Would @sk, bound to @port, clash with a socket in the table? t->lock held. */
@@ -73,8 +77,8 @@ static bool ttp_port_taken(struct ttp_table *t, const struct sock *sk, u16 port)
 
 static void ttp_table_insert(struct ttp_table *t, struct sock *sk, u16 port)
 {
-	inet_sk(sk)->inet_num = port;
-	inet_sk(sk)->inet_sport = htons(port);
+	WRITE_ONCE(inet_sk(sk)->inet_num, port);
+	WRITE_ONCE(inet_sk(sk)->inet_sport, htons(port));
 	sk_add_node_rcu(sk, ttp_bind_chain(t, port));
 }
 
@@ -155,8 +159,8 @@ void ttp_table_unhash(struct sock *sk)
 
 	spin_lock_bh(&t->lock);
 	if (sk_del_node_init_rcu(sk)) {
-		inet_sk(sk)->inet_num = 0;
-		inet_sk(sk)->inet_sport = 0;
+		WRITE_ONCE(inet_sk(sk)->inet_num, 0);
+		WRITE_ONCE(inet_sk(sk)->inet_sport, 0);
 	}
 	spin_unlock_bh(&t->lock);
 }
@@ -165,35 +169,50 @@ void ttp_table_unhash(struct sock *sk)
  * How well @sk matches a packet from saddr:sport to daddr:dport arriving
  * on interface @dif: -1 not at all, more for each exact match, so that a
  * connected or address-bound socket wins over a wildcard one, as in UDP.
+ * Runs without @sk's lock: each field is read once (READ_ONCE, paired with
+ * the writers' WRITE_ONCE), so a packet that arrives during a bind,
+ * connect or disconnect matches each field's old or new value.
  */
 static int ttp_score(const struct sock *sk, int type, __be32 saddr,
 		     __be16 sport, __be32 daddr, int dif)
 {
-	int score = 0;
+	__be32 rcv_saddr, peer;
+	int score = 0, bound;
+	__be16 peer_port;
 
 	if (sk->sk_type != type)
 		return -1;
-	if (sk->sk_rcv_saddr) {
-		if (sk->sk_rcv_saddr != daddr)
+	rcv_saddr = READ_ONCE(sk->sk_rcv_saddr);
+	if (rcv_saddr) {
+		if (rcv_saddr != daddr)
 			return -1;
 		score++;
 	}
-	if (sk->sk_daddr) {
-		if (sk->sk_daddr != saddr)
+	peer = READ_ONCE(sk->sk_daddr);
+	if (peer) {
+		if (peer != saddr)
 			return -1;
 		score++;
 	}
-	if (sk->sk_dport) {
-		if (sk->sk_dport != sport)
+	peer_port = READ_ONCE(sk->sk_dport);
+	if (peer_port) {
+		if (peer_port != sport)
 			return -1;
 		score++;
 	}
-	if (sk->sk_bound_dev_if) {
-		if (sk->sk_bound_dev_if != dif)
+	bound = READ_ONCE(sk->sk_bound_dev_if);
+	if (bound) {
+		if (bound != dif)
 			return -1;
 		score++;
 	}
 	return score;
+}
+
+/* Is @sk, found in a bind chain under RCU, bound to @port? */
+static bool ttp_on_port(const struct sock *sk, u16 port)
+{
+	return READ_ONCE(inet_sk(sk)->inet_num) == port;
 }
 
 /*
@@ -214,7 +233,7 @@ int ttp_table_match_all(struct net *net, int type,
 
 	rcu_read_lock();
 	sk_for_each_rcu(sk, ttp_bind_chain(t, port)) {
-		if (inet_sk(sk)->inet_num != port ||
+		if (!ttp_on_port(sk, port) ||
 		    ttp_score(sk, type, saddr, sport, daddr, dif) < 0 ||
 		    !refcount_inc_not_zero(&sk->sk_refcnt))
 			continue;
@@ -240,7 +259,7 @@ static struct sock *ttp_reuseport_pick(struct hlist_head *chain,
 	u32 n = 0, pick;
 
 	sk_for_each_rcu(sk, chain)
-		if (inet_sk(sk)->inet_num == port &&
+		if (ttp_on_port(sk, port) &&
 		    ttp_reuseport_ok(best, sk) &&
 		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score)
 			n++;
@@ -251,7 +270,7 @@ static struct sock *ttp_reuseport_pick(struct hlist_head *chain,
 					     (__force u32)daddr,
 					     (__force u32)sport, port), n);
 	sk_for_each_rcu(sk, chain)
-		if (inet_sk(sk)->inet_num == port &&
+		if (ttp_on_port(sk, port) &&
 		    ttp_reuseport_ok(best, sk) &&
 		    ttp_score(sk, type, saddr, sport, daddr, dif) == best_score &&
 		    !pick--)
@@ -276,7 +295,7 @@ struct sock *ttp_table_lookup(struct net *net, int type,
 
 	rcu_read_lock();
 	sk_for_each_rcu(sk, chain) {
-		if (inet_sk(sk)->inet_num != port)
+		if (!ttp_on_port(sk, port))
 			continue;
 		score = ttp_score(sk, type, saddr, sport, daddr, dif);
 		if (score > best_score) {

@@ -7,7 +7,8 @@
  *  - struct ttp_table (one per network namespace, in struct ttp_net)
  *    lock    spinlock, taken with BHs off. Guards insertion into and removal
  *            from the bind chains, and the choice of a free port: a socket's
- *            inet_num, inet_sport and chain membership change only under it.
+ *            inet_num, inet_sport and chain membership change only under it,
+ *            and under that socket's lock, which every caller holds.
  *    bind[]  RCU-protected hlists of sockets by local port (chain: port
  *            modulo TTP_PORT_HASH_SIZE). The receive path (softirq) walks
  *            them under rcu_read_lock() and takes a reference with
@@ -20,11 +21,29 @@
  *  - struct sock of a TTP socket
  *    The socket lock (lock_sock) serialises bind, connect, disconnect,
  *    shutdown and release, i.e. every change of the addresses, ports and
- *    sk_state. The send path reads the destination and source under it and
- *    sends after releasing it; the receive path never takes it: datagrams are
- *    queued on sk_receive_queue under that queue's own spinlock
- *    (sock_queue_rcv_skb), so softirq and process context never contend on
- *    the socket lock.
+ *    sk_state. A send decides under it where the datagram goes and what it
+ *    carries: destination, source address and source port end up in the
+ *    flowi4 it routes with (ttp_dgram_prepare() in dgram.c), and after
+ *    releasing the lock the send uses that copy, never the socket's fields,
+ *    which a concurrent connect(AF_UNSPEC) may be zeroing. The one field it
+ *    reads again is the peer port an EMSGSIZE local error names (ttp_xmit(),
+ *    READ_ONCE, as UDP does). A corked send holds the lock throughout.
+ *
+ *    The receive path never takes the socket lock: datagrams are queued on
+ *    sk_receive_queue under that queue's own spinlock
+ *    (__sock_queue_rcv_skb), so softirq and process context never contend
+ *    on it. Its lookup (and the ICMP path's, both in table.c) reads the
+ *    fields that steer a packet, sk_rcv_saddr, sk_daddr, sk_dport,
+ *    sk_bound_dev_if and inet_num, without any lock, each once with
+ *    READ_ONCE; their writers (bind, connect and disconnect in dgram.c, the
+ *    table's insert and unhash, SO_BINDTODEVICE in the socket layer) store
+ *    them with WRITE_ONCE. So each field is seen whole, old or new, but not
+ *    the set at once: a packet arriving during a connect may meet the new
+ *    peer address beside the old zero port, as in UDP's lookup. A bind's
+ *    clash check reads the other sockets' address and device the same way,
+ *    and the ICMP path's route updates read sk_bound_dev_if so (output.c);
+ *    /proc/net/ttp reads them plainly under RCU, as /proc/net/udp does, and
+ *    a line may show a socket in the middle of a change.
  *
  *    Options: SOL_IP ones are IPv4's own (ip_setsockopt takes the socket
  *    lock itself); the send path reads them (tos, uc_ttl, pmtudisc) without

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -19,6 +20,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 
 #include "ttp_test.h"
@@ -2530,6 +2532,250 @@ TEST_F(craft, zero_checksum_sent_as_is)
 	ASSERT_EQ(2, recv(self->fd, rbuf, sizeof(rbuf), MSG_DONTWAIT));
 	ASSERT_EQ(0, memcmp(rbuf, want + TTP_HDR_LEN, 2));
 	close(a);
+}
+
+/* ======================================================================
+ * What the receive path counts when it drops, and what a send carries
+ * while the socket changes under it.
+ */
+
+/* Attach a classic BPF program "return k" (0: reject) to fd. */
+static int attach_ret(int fd, unsigned int k)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, k) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			  sizeof(prog));
+}
+
+/*
+ * A datagram the socket's filter rejects is an input error and one of the
+ * socket's drops, as for udp (udp_queue_rcv_one_skb): not a receive buffer
+ * error, which is what the buffer being full counts.
+ */
+TEST_F(dgram, socket_filter_drop_counted)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct ttp_row row;
+	struct ttp_mib m;
+	int i, v = 0;
+
+	ASSERT_EQ(0, attach_ret(self->b, 0)) TH_LOG("SO_ATTACH_FILTER: %s",
+						    strerror(errno));
+	for (i = 0; i < 3; i++)
+		send_ok(_metadata, self->a, sbuf, 100 + i, PB);
+	ASSERT_EQ(3, wait_mib(_metadata, &self->m0, "InErrors", 3));
+	recv_none(_metadata, self->b);
+
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_DETACH_FILTER, &v,
+				sizeof(v)));
+	ttp_fill(sbuf, 50, 1);
+	send_ok(_metadata, self->a, sbuf, 50, PB);
+	pfd.fd = self->b;
+	ASSERT_EQ(1, poll(&pfd, 1, 3000));
+	recv_exact(_metadata, self->b, 50, 1);
+	recv_none(_metadata, self->b);
+
+	mib(_metadata, &m);
+	ASSERT_EQ(3, DELTA(m, inerr));
+	ASSERT_EQ(0, DELTA(m, rcvbuf));
+	ASSERT_EQ(0, DELTA(m, csum));
+	ASSERT_EQ(0, DELTA(m, noports));
+	ASSERT_EQ(1, DELTA(m, in));
+	ASSERT_EQ(4, DELTA(m, out));
+	if (!ttp_stack()->udp)
+		ASSERT_EQ(0, DELTA(m, malformed));
+	ASSERT_EQ(1, ttp_table_find(PB, &row));
+	ASSERT_EQ(3, row.drops);
+	ASSERT_EQ(1, ttp_table_find(PA, &row));
+	ASSERT_EQ(0, row.drops);
+}
+
+/*
+ * A send takes the source port it puts on the wire with its route, under
+ * the socket lock. A connect(AF_UNSPEC) beside it gives the port back
+ * (the socket is unbound again, inet_sport 0) and must not make the
+ * datagram leave with source port 0: here one process sends from an
+ * unbound socket, each send binding it anew, while another disconnects
+ * that socket in a loop. udp reads the port again after routing
+ * (udp_send_skb) and does send port 0 in this race: TTP only.
+ */
+TEST(send_races_disconnect)
+{
+	struct sockaddr_ttp from, unspec = { .sttp_family = AF_UNSPEC };
+	const size_t size = 65000;
+	int a, b, sent = 0, got = 0, zero = 0, v = 1 << 20;
+	struct pollfd pfd;
+	socklen_t flen;
+	long long end;
+	pid_t pid;
+	ssize_t n;
+
+	TTP_ONLY();
+	if (setup_netns(_metadata))
+		return;
+	b = new_bound(_metadata, LO, PB);
+	setsockopt(b, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
+	a = ttp_socket();
+	ASSERT_LE(0, a);
+	ttp_fill(sbuf, size, 5);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		for (;;)
+			connect(a, SA(&unspec), sizeof(unspec));
+
+	pfd.fd = b;
+	pfd.events = POLLIN;
+	end = ttp_now_ms() + 2000;
+	while (ttp_now_ms() < end && sent < 3000) {
+		n = ttp_sendto(a, sbuf, size, 0, LO, PB);
+		if (n != (ssize_t)size)
+			break;
+		sent++;
+		/* the last round waits for what is still on its way */
+		while (poll(&pfd, 1, sent < 3000 && ttp_now_ms() < end ?
+			    0 : 500) == 1) {
+			flen = sizeof(from);
+			n = recvfrom(b, rbuf, sizeof(rbuf), 0, SA(&from),
+				     &flen);
+			if (n != (ssize_t)size)
+				break;
+			got++;
+			zero += !from.sttp_port;
+		}
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, reap(pid));
+	ASSERT_LT(0, sent) TH_LOG("sendto: %s", strerror(errno));
+	ASSERT_EQ(0, zero) TH_LOG("%d of %d datagrams left with source port 0",
+				  zero, got);
+	ASSERT_EQ(sent, got);
+	close(a);
+	close(b);
+}
+
+/* Set lo's MTU (each test runs in its own network namespace). */
+static int set_lo_mtu(int mtu)
+{
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCSIFMTU, &ifr);
+	close(fd);
+	return ret;
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+static int failslab_set(const char *attr, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), FAILSLAB "%s", attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void failslab_off(void)
+{
+	failslab_set("probability", "0");
+	failslab_set("require-start", "0");
+	failslab_set("require-end", "0");
+	failslab_set("times", "1");
+}
+
+/*
+ * Arm failslab to fail the next slab allocation made with ttp.ko on the
+ * stack, in any context (the receive path runs in softirq). 0, or the
+ * reason it cannot.
+ */
+static const char *failslab_arm_ttp(void)
+{
+	unsigned long start = 0, size = 0;
+	char line[256], name[64] = "", val[32];
+	FILE *f;
+
+	/* EBUSY if it is mounted already: the access below tells */
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (access(FAILSLAB "require-start", W_OK))
+		return "failslab with a stack filter is not in this kernel";
+	f = fopen("/proc/modules", "r");
+	if (!f)
+		return "no /proc/modules";
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu %*s %*s %*s %lx", name, &size,
+			   &start) == 3 && !strcmp(name, "ttp"))
+			break;
+	fclose(f);
+	if (strcmp(name, "ttp") || !start)
+		return "ttp.ko's address is not in /proc/modules";
+	failslab_set("probability", "0");
+	if (failslab_set("task-filter", "N") ||
+	    failslab_set("ignore-gfp-wait", "Y") ||
+	    failslab_set("verbose", "0") || failslab_set("space", "0") ||
+	    failslab_set("interval", "1") || failslab_set("times", "1") ||
+	    failslab_set("stacktrace-depth", "32"))
+		return "failslab cannot be set up";
+	snprintf(val, sizeof(val), "0x%lx", start);
+	failslab_set("require-start", val);
+	snprintf(val, sizeof(val), "0x%lx", start + size);
+	failslab_set("require-end", val);
+	failslab_set("probability", "100");
+	return NULL;
+}
+
+/*
+ * Trimming the IP payload to Length can fail for want of memory: it
+ * allocates when the packet is not linear (reassembled from fragments) and
+ * its data is shared (the raw socket that sent it holds a clone). failslab
+ * fails that one allocation; the packet must be dropped and counted in
+ * InErrors, as udp counts it, and in nothing else. Kernels without
+ * failslab (Debian's) skip; the debug kernel (selftests/vm) runs it.
+ */
+TEST_F(craft, trim_failure_counted)
+{
+	static unsigned char pkt[4096];
+	const char *why;
+	struct ttp_mib m;
+	long long end;
+	size_t len;
+	int times = 1;
+
+	TTP_ONLY();	/* the fault is aimed at ttp.ko's code */
+	ASSERT_EQ(0, set_lo_mtu(1280));
+	len = build_segment(_metadata, pkt, PK_VALID, 3000);
+	memcpy(pkt + len, "trail", 5);
+	why = failslab_arm_ttp();
+	if (why) {
+		failslab_off();
+		SKIP(return, "%s", why);
+	}
+	craft_send(_metadata, self->raw, pkt, len + 5);
+	end = ttp_now_ms() + 3000;
+	while (ttp_now_ms() < end &&
+	       (times = ttp_read_int(FAILSLAB "times", -1)) != 0)
+		ttp_sleep_ms(10);
+	failslab_off();
+	ASSERT_EQ(0, times) TH_LOG("no allocation with ttp.ko on the stack was failed");
+	craft_mark(_metadata, self->fd);
+	mib(_metadata, &m);
+	ASSERT_EQ(1, DELTA(m, inerr));
+	ASSERT_EQ(0, DELTA(m, csum));
+	ASSERT_EQ(0, DELTA(m, malformed));
+	ASSERT_EQ(0, DELTA(m, rcvbuf));
+	ASSERT_EQ(0, DELTA(m, noports));
+	ASSERT_EQ(1, DELTA(m, in));
 }
 
 TEST_HARNESS_MAIN

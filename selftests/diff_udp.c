@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 
 #include "ttp_test.h"
 #include "../../kselftest_harness.h"
@@ -1724,6 +1725,59 @@ TEST_F(diff, msg_more_empty_piece_fragmented)
 	STEP(op_send_len(self, s, A, 1000, 0, PB), 1000, 0);
 	wait_in(_metadata, self, B);
 	RECV(B, 64, MSG_TRUNC, 2004, 0, "xxxx", MSG_TRUNC);
+}
+
+/*
+ * Attach the classic BPF program "return k" to socket i: keep >= 0 keeps
+ * the transport header and keep bytes of payload, -1 returns 1 (less than
+ * the header), -2 returns 0 (reject).
+ */
+static struct res op_filter(FIXTURE_DATA(diff) *self, int s, int i, int keep)
+{
+	unsigned int hdr = s == UDP ? 8 : TTP_HDR_LEN;
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_RET | BPF_K, keep >= 0 ? hdr + keep : keep + 2),
+	};
+	struct sock_fprog prog = { .len = 1, .filter = code };
+	struct res r = {};
+
+	errno = 0;
+	r.ret = setsockopt(FD(s, i), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			   sizeof(prog));
+	norm(s, &r);
+	return r;
+}
+
+/*
+ * A socket filter sees the datagram from the transport header on, as
+ * udp's does: what it returns counts from there, cuts the payload, and
+ * never the header, so that a return below the header's length leaves an
+ * empty datagram; 0 rejects the datagram.
+ */
+TEST_F(diff, socket_filter_sees_header)
+{
+	bind_ab(_metadata, self);
+	STEP(op_filter(self, s, B, 4), 0, 0);
+	STEP(op_send(self, s, A, "abcdefgh", 0, PB, FULL, FAM_OWN), 8, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 2, MSG_TRUNC, 4, 0, "ab", MSG_TRUNC);
+	STEP(op_send(self, s, A, "abcdefgh", 0, PB, FULL, FAM_OWN), 8, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 4, 0, "abcd", 0);
+
+	STEP(op_filter(self, s, B, -1), 0, 0);
+	STEP(op_send(self, s, A, "abcdefgh", 0, PB, FULL, FAM_OWN), 8, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 0, 0, "", 0);
+
+	STEP(op_filter(self, s, B, -2), 0, 0);
+	STEP(op_send(self, s, A, "gone", 0, PB, FULL, FAM_OWN), 4, 0);
+	STEP(op_setsockopt(self, s, B, SOL_SOCKET, SO_DETACH_FILTER, 0), 0,
+	     0);
+	STEP(op_send(self, s, A, "next", 0, PB, FULL, FAM_OWN), 4, 0);
+	wait_in(_metadata, self, B);
+	RECV(B, 64, 0, 4, 0, "next", 0);
+	STEP(op_recv(self, s, B, 64, 0, FULL), -1, EAGAIN);
 }
 
 TEST_HARNESS_MAIN
