@@ -10,6 +10,73 @@
 
 #include "stream.h"
 
+/*
+ * Can the write queue's tail take more of the write? Only an skb that was
+ * never sent: a sent one may have a clone in flight, which shares its page
+ * fragments, and the bytes it went out with are fixed.
+ */
+static bool ttp_tail_open(struct ttp_stream_sock *tsk, struct sk_buff *skb)
+{
+	return skb && tsk->send_head && skb->len < tsk->mss &&
+	       skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS &&
+	       !(TTP_STREAM_CB(skb)->flags & (TTP_SYN | TTP_FIN)) &&
+	       !skb_cloned(skb) &&
+	       !ttp_seq_before(TTP_STREAM_CB(skb)->seq, tsk->snd_max);
+}
+
+/* A new, empty skb at the tail of the write queue: header room only. */
+static struct sk_buff *ttp_new_tail(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+
+	skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, sk->sk_allocation);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
+	TTP_STREAM_CB(skb)->seq = tsk->write_seq;
+	TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
+	TTP_STREAM_CB(skb)->flags = 0;
+	TTP_STREAM_CB(skb)->resent = 0;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!tsk->send_head)
+		tsk->send_head = skb;
+	return skb;
+}
+
+/*
+ * Copy up to @copy bytes of @msg into the page fragments of @skb (the
+ * socket's page_frag, as TCP: no linear copy per segment, and the segments
+ * GSO will cut are pages already). Charges them to the socket. @skb has a
+ * fragment slot left (ttp_tail_open()). Returns the bytes copied (> 0) or
+ * a negative errno.
+ */
+static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
+			struct msghdr *msg, int copy)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int i = skb_shinfo(skb)->nr_frags, err;
+	bool merge;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOBUFS;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
+				       pfrag->offset, copy);
+	if (err)
+		return err;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		get_page(pfrag->page);
+	}
+	pfrag->offset += copy;
+	return copy;
+}
+
 /* Copy @len bytes of the write from @msg into the write queue. */
 static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 			   long *timeo)
@@ -21,9 +88,7 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 
 	while (copied < len) {
 		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (!skb || !tsk->send_head || skb->len >= tsk->mss ||
-		    (TTP_STREAM_CB(skb)->flags & (TTP_SYN | TTP_FIN)) ||
-		    !skb_tailroom(skb)) {
+		if (!ttp_tail_open(tsk, skb)) {
 			if (!sk_stream_memory_free(sk)) {
 				ttp_stream_push(sk, true);
 				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
@@ -32,28 +97,16 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 					break;
 				continue;
 			}
-			skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + tsk->mss,
-					sk->sk_allocation);
+			skb = ttp_new_tail(sk);
 			if (!skb) {
 				err = -ENOBUFS;
 				break;
 			}
-			skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
-			TTP_STREAM_CB(skb)->seq = tsk->write_seq;
-			TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
-			TTP_STREAM_CB(skb)->flags = 0;
-			TTP_STREAM_CB(skb)->resent = 0;
-			__skb_queue_tail(&sk->sk_write_queue, skb);
-			sk_wmem_queued_add(sk, skb->truesize);
-			if (!tsk->send_head)
-				tsk->send_head = skb;
 		}
-		copy = min_t(size_t, len - copied,
-			     min_t(u32, tsk->mss - skb->len, skb_tailroom(skb)));
-		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
-		    copy) {
-			skb_trim(skb, skb->len - copy);
-			err = -EFAULT;
+		copy = ttp_add_frag(sk, skb, msg, min_t(size_t, len - copied,
+							tsk->mss - skb->len));
+		if (copy < 0) {
+			err = copy;
 			break;
 		}
 		TTP_STREAM_CB(skb)->end_seq += copy;

@@ -7,7 +7,7 @@
  * held unless it says otherwise.
  *
  * The write queue holds every skb not yet acknowledged, in sequence order:
- * payload only, in the linear part, no more than mss bytes each; SYN and FIN
+ * payload only, in page fragments, no more than mss bytes each; SYN and FIN
  * ride in the flags of their skb. Sending transmits a clone (or a copy, when
  * an earlier clone is still in flight and shares its header room) with the
  * header pushed in front, and keeps the original until it is acknowledged.
@@ -385,25 +385,37 @@ static bool ttp_cwnd_ok(const struct ttp_stream_sock *tsk,
 	       !ttp_in_flight(tsk);
 }
 
-/* Split @skb so that its first @len bytes stay; the rest follows it. */
+/*
+ * Split @skb so that its first @len bytes stay; the rest follows it in a
+ * new skb. The payload is in page fragments (stream_io.c): they move, they
+ * are not copied. A clone of @skb may be in flight: @skb gets a head of its
+ * own first, its truesize kept, so that the write queue's charge stays
+ * exact.
+ */
 static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 {
-	u32 rest = skb->len - len;
+	u32 rest = skb->len - len, truesize = skb->truesize;
 	struct sk_buff *nskb;
 
-	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + rest, GFP_ATOMIC);
+	if (skb_cloned(skb)) {
+		if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
+			return -ENOBUFS;
+		skb->truesize = truesize;	/* what the queue was charged */
+	}
+	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, GFP_ATOMIC);
 	if (!nskb)
 		return -ENOBUFS;
 	skb_reserve(nskb, MAX_HEADER + TTP_STREAM_MAX_HDR);
-	skb_copy_bits(skb, len, skb_put(nskb, rest), rest);
-	skb_trim(skb, len);
+	sk_wmem_queued_add(sk, nskb->truesize);
+	skb_split(skb, nskb, len);
+	skb->truesize -= rest;
+	nskb->truesize += rest;
 	*TTP_STREAM_CB(nskb) = *TTP_STREAM_CB(skb);
 	TTP_STREAM_CB(nskb)->seq = TTP_STREAM_CB(skb)->seq + len;
 	TTP_STREAM_CB(skb)->end_seq = TTP_STREAM_CB(nskb)->seq;
 	TTP_STREAM_CB(skb)->flags &= ~TTP_FIN;
 	/* sent or not, the second part is where the first was: send_head stays */
 	__skb_queue_after(&sk->sk_write_queue, skb, nskb);
-	sk_wmem_queued_add(sk, nskb->truesize);
 	return 0;
 }
 
