@@ -204,8 +204,12 @@ static void ttp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
 		return;
 	}
-	/* the child is found by its 4-tuple from now on */
-	bh_lock_sock_nested(child);
+	/*
+	 * The child is found by its 4-tuple from now on. The listener's lock
+	 * is held in softirq as the nested subclass (ttp_stream_rcv()), the
+	 * child's is the plain one, as TCP locks its clone.
+	 */
+	bh_lock_sock(child);
 	spin_lock(&tsk->accept_lock);
 	sock_hold(sk);
 	ttp_ssk(child)->parent = sk;

@@ -212,7 +212,8 @@ int ttp_stream_send_syn(struct sock *sk)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct sk_buff *skb;
 
-	skb = ttp_ctl_skb(sk->sk_allocation);
+	/* connect() may sleep; a listener answers a SYN in softirq */
+	skb = ttp_ctl_skb(gfp_any());
 	if (!skb)
 		return -ENOBUFS;
 	TTP_STREAM_CB(skb)->seq = tsk->iss;
