@@ -9,6 +9,16 @@
  * mode (SOCK_DGRAM); without it the stream mode (SOCK_STREAM), which needs
  * a module with stream support. Every error is one line
  * "ttpcat: <op> <addr>:<port>: <strerror>", sometimes followed by a hint.
+ *
+ * A stream session never blocks in send(): what stdin gave waits in its own
+ * buffer until the socket takes it (POLLOUT), and meanwhile the socket is
+ * still read. Two ttpcats sending to each other at once could otherwise
+ * each sit in a blocking send(), each waiting for the other to read (once a
+ * read of stdin outgrows what the buffers in between hold: small SO_RCVBUF,
+ * a slow link). stdin is read again only once that buffer is empty; at its
+ * end the socket is half-closed (shutdown(SHUT_WR): our FIN) once the
+ * buffer has drained, and the session ends when the peer's FIN has arrived
+ * too.
  */
 #define _GNU_SOURCE		/* accept4() */
 #include <errno.h>
@@ -53,13 +63,15 @@ struct session {
 	struct sockaddr_ttp peer;	/* datagram listener: latest sender */
 	bool have_peer;
 	bool peer_done;			/* stream: the peer sent its FIN */
+	size_t out_off, out_len;	/* stream: obuf[out_off..out_len) unsent */
 	struct in_addr name_addr;	/* what error messages name */
 	unsigned short name_port;
 	unsigned long received;		/* datagrams, for -c */
 	long long last;			/* last traffic, ms since boot */
 };
 
-static char buf[BUF_LEN];
+static char buf[BUF_LEN];	/* socket to stdout; datagram: both ways */
+static char obuf[BUF_LEN];	/* stream: stdin to socket */
 static bool stdin_open = true;
 
 static void print_help(FILE *f)
@@ -73,7 +85,8 @@ static void print_help(FILE *f)
 		"  -u        datagram mode (SOCK_DGRAM); the default is stream mode\n"
 		"  -l        listen instead of connecting\n"
 		"  -k        stream listener: accept another connection after one ends\n"
-		"            (a datagram listener always keeps receiving)\n"
+		"            (a datagram listener always keeps receiving); without it\n"
+		"            the listener takes one connection and stops listening\n"
 		"  -b ADDR   bind to local address ADDR (a name or an IPv4 address)\n"
 		"  -p PORT   client: bind to local port PORT\n"
 		"  -q SECS   quit after SECS seconds (fractions allowed) without traffic\n"
@@ -88,8 +101,13 @@ static void print_help(FILE *f)
 		"prints datagrams from anyone and sends stdin to the sender of the latest one\n"
 		"(stdin is not read before a datagram has arrived).\n"
 		"\n"
-		"Stream mode (no -u) needs a ttp module with stream support; on a module\n"
-		"without it socket() fails (\"Socket type not supported\").\n"
+		"Stream mode (the default, no -u): a byte stream both ways at once, like\n"
+		"TCP. At the end of stdin ttpcat half-closes the connection (sends its\n"
+		"FIN) and goes on printing what arrives; it exits when the peer has\n"
+		"finished too (0), or on an error such as a refused or reset connection\n"
+		"(1). So \"ttpcat -l PORT > copy\" and \"ttpcat HOST PORT < file\" copy a file\n"
+		"exactly. It needs a ttp module with stream support; on a module without\n"
+		"it socket() fails (\"Socket type not supported\").\n"
 		"\n"
 		"HOST may be a name (/etc/hosts, DNS) or an IPv4 address. The socket family\n"
 		"is read from %s, else AF_TTP (%d).\n"
@@ -152,23 +170,6 @@ static int write_all(int fd, const char *p, size_t len)
 
 	while (len) {
 		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int send_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -286,7 +287,7 @@ static enum result stream_readable(struct session *s)
 	if (!n) {
 		/* the peer is done sending; finish sending stdin */
 		s->peer_done = true;
-		return stdin_open ? CONT : DONE;
+		return stdin_open || s->out_len ? CONT : DONE;
 	}
 	s->last = now_ms();
 	if (write_all(STDOUT_FILENO, buf, n)) {
@@ -305,27 +306,80 @@ static enum result stream_shutdown(struct session *s)
 	return s->peer_done ? DONE : CONT;
 }
 
+/*
+ * Hand the socket what it takes of obuf without waiting; once obuf is empty
+ * and stdin has ended, send our FIN.
+ */
+static enum result stream_writable(struct session *s)
+{
+	ssize_t n;
+
+	while (s->out_off < s->out_len) {
+		n = send(s->fd, obuf + s->out_off, s->out_len - s->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return CONT;	/* poll() says when: POLLOUT */
+			report("send", s->name_addr, s->name_port, errno);
+			return FAIL;
+		}
+		s->out_off += n;
+		s->last = now_ms();
+	}
+	s->out_off = 0;
+	s->out_len = 0;
+	return stdin_open ? CONT : stream_shutdown(s);
+}
+
+/*
+ * POLLERR or POLLHUP on a stream whose peer has finished and which has
+ * nothing to send: the connection is gone (reset, or closed under us).
+ */
+static enum result stream_broken(struct session *s)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	report("send", s->name_addr, s->name_port, err ?: EPIPE);
+	return FAIL;
+}
+
+static enum result stream_events(struct session *s, short revents)
+{
+	const short trouble = POLLERR | POLLHUP;
+	enum result r = CONT;
+
+	if (!s->peer_done && (revents & (POLLIN | trouble)))
+		r = stream_readable(s);
+	if (r == CONT && s->out_len && (revents & (POLLOUT | trouble)))
+		r = stream_writable(s);
+	if (r == CONT && s->peer_done && !s->out_len && (revents & trouble))
+		r = stream_broken(s);
+	return r;
+}
+
 static enum result stdin_eof(const struct cfg *c, struct session *s)
 {
 	stdin_open = false;
 	if (!c->dgram)
-		return stream_shutdown(s);
+		return s->out_len ? CONT : stream_shutdown(s);
 	if (!c->listen && c->idle_ms < 0 && !c->count)
 		return DONE;
 	return CONT;
 }
 
-static enum result send_data(const struct cfg *c, struct session *s,
-			     size_t len)
+static enum result send_dgram(const struct cfg *c, struct session *s,
+			      size_t len)
 {
 	struct in_addr addr = s->name_addr;
 	unsigned short port = s->name_port;
 	ssize_t n;
 
-	if (!c->dgram) {
-		if (!send_all(s->fd, buf, len))
-			return CONT;
-	} else if (c->listen) {
+	if (c->listen) {
 		addr = s->peer.sttp_addr;
 		port = ntohs(s->peer.sttp_port);
 		do {
@@ -333,25 +387,25 @@ static enum result send_data(const struct cfg *c, struct session *s,
 				   (struct sockaddr *)&s->peer,
 				   sizeof(s->peer));
 		} while (n < 0 && errno == EINTR);
-		if (n >= 0)
-			return CONT;
 	} else {
 		do {
 			n = send(s->fd, buf, len, MSG_NOSIGNAL);
 		} while (n < 0 && errno == EINTR);
-		if (n >= 0)
-			return CONT;
 	}
+	if (n >= 0)
+		return CONT;
 	report("send", addr, port, errno);
 	return FAIL;
 }
 
+/* Datagram: one read is one datagram. Stream: the read fills obuf. */
 static enum result stdin_readable(const struct cfg *c, struct session *s)
 {
-	size_t max = c->dgram ? TTP_MAX_DGRAM : sizeof(buf);
+	char *p = c->dgram ? buf : obuf;
+	size_t max = c->dgram ? TTP_MAX_DGRAM : sizeof(obuf);
 	ssize_t n;
 
-	n = read(STDIN_FILENO, buf, max);
+	n = read(STDIN_FILENO, p, max);
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return CONT;
@@ -363,13 +417,29 @@ static enum result stdin_readable(const struct cfg *c, struct session *s)
 	if (!n)
 		return stdin_eof(c, s);
 	s->last = now_ms();
-	return send_data(c, s, n);
+	if (c->dgram)
+		return send_dgram(c, s, n);
+	s->out_off = 0;
+	s->out_len = n;
+	return stream_writable(s);
+}
+
+/* The events to poll the socket for; 0 still reports POLLERR and POLLHUP. */
+static short sock_events(const struct cfg *c, const struct session *s)
+{
+	short ev = 0;
+
+	if (!s->peer_done)
+		ev |= POLLIN;
+	if (!c->dgram && s->out_len)
+		ev |= POLLOUT;
+	return ev;
 }
 
 /*
  * Move data both ways until the idle limit, -c, an error, or: in stream
- * mode both directions ended (stdin EOF, which sends our FIN, and the
- * peer's FIN); in datagram mode a client's stdin EOF.
+ * mode both directions ended (stdin EOF and all of it sent, then our FIN,
+ * and the peer's FIN); in datagram mode a client's stdin EOF.
  */
 static enum result session_run(const struct cfg *c, struct session *s)
 {
@@ -387,18 +457,19 @@ static enum result session_run(const struct cfg *c, struct session *s)
 	for (;;) {
 		nfds = 0;
 		in = -1;
-		sock = -1;
-		/* a datagram listener has nobody to send stdin to yet */
-		if (stdin_open && !(c->dgram && c->listen && !s->have_peer)) {
+		/*
+		 * A datagram listener has nobody to send stdin to yet; a
+		 * stream reads stdin again once obuf is sent.
+		 */
+		if (stdin_open && !s->out_len &&
+		    !(c->dgram && c->listen && !s->have_peer)) {
 			pfd[nfds].fd = STDIN_FILENO;
 			pfd[nfds].events = POLLIN;
 			in = nfds++;
 		}
-		if (!s->peer_done) {
-			pfd[nfds].fd = s->fd;
-			pfd[nfds].events = POLLIN;
-			sock = nfds++;
-		}
+		pfd[nfds].fd = s->fd;
+		pfd[nfds].events = sock_events(c, s);
+		sock = nfds++;
 
 		ready = poll(pfd, nfds, idle_left(c, s->last));
 		if (ready < 0) {
@@ -414,8 +485,9 @@ static enum result session_run(const struct cfg *c, struct session *s)
 		}
 
 		r = CONT;
-		if (sock >= 0 && pfd[sock].revents)
-			r = c->dgram ? dgram_readable(c, s) : stream_readable(s);
+		if (pfd[sock].revents)
+			r = c->dgram ? dgram_readable(c, s) :
+			    stream_events(s, pfd[sock].revents);
 		if (r == CONT && in >= 0 && (pfd[in].revents & POLLNVAL))
 			r = stdin_eof(c, s);
 		else if (r == CONT && in >= 0 && pfd[in].revents)
@@ -558,27 +630,40 @@ static int accept_wait(const struct cfg *c, int lfd, struct sockaddr_ttp *peer)
 	}
 }
 
+/*
+ * One connection at a time: without -k the first, and the listening socket
+ * is closed as soon as it is accepted (a later connect() is refused, as
+ * with nc); with -k the next after each, until -q's idle limit or an accept
+ * error. A connection that fails is reported and, with -k, the next one is
+ * served all the same; the exit status then says that one failed.
+ */
 static enum result stream_serve(const struct cfg *c, int lfd,
 				struct in_addr local)
 {
 	char ap[TTP_ADDRPORT_LEN];
 	struct sockaddr_ttp peer;
+	enum result r = DONE;
 	struct session s;
-	enum result r;
+	bool failed = false;
 	int fd;
 
-	if (listen(lfd, 1)) {
+	if (listen(lfd, c->keep ? 16 : 1)) {
 		report("listen", local, c->port, errno);
+		close(lfd);
 		return FAIL;
 	}
 	do {
 		memset(&peer, 0, sizeof(peer));
 		fd = accept_wait(c, lfd, &peer);
-		if (fd < 0 && !errno)
-			return DONE;	/* idle */
 		if (fd < 0) {
-			report("accept", local, c->port, errno);
-			return FAIL;
+			r = errno ? FAIL : DONE;	/* else idle */
+			if (r == FAIL)
+				report("accept", local, c->port, errno);
+			break;
+		}
+		if (!c->keep) {
+			close(lfd);
+			lfd = -1;
 		}
 		if (c->verbose)
 			fprintf(stderr, "ttpcat: connection from %s\n",
@@ -587,8 +672,11 @@ static enum result stream_serve(const struct cfg *c, int lfd,
 		session_init(&s, fd, peer.sttp_addr, ntohs(peer.sttp_port));
 		r = session_run(c, &s);
 		close(fd);
+		failed |= r == FAIL;
 	} while (c->keep);
-	return r;
+	if (lfd >= 0)
+		close(lfd);
+	return failed ? FAIL : r;
 }
 
 static enum result run_listen(const struct cfg *c)
@@ -613,12 +701,10 @@ static enum result run_listen(const struct cfg *c)
 	if (c->verbose)
 		report_local(fd, "listening on");
 
-	if (c->dgram) {
-		session_init(&s, fd, local, c->port);
-		r = session_run(c, &s);
-	} else {
-		r = stream_serve(c, fd, local);
-	}
+	if (!c->dgram)
+		return stream_serve(c, fd, local);	/* closes fd */
+	session_init(&s, fd, local, c->port);
+	r = session_run(c, &s);
 	close(fd);
 	return r;
 }

@@ -1,16 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ttpstat: list the TTP sockets of this network namespace, as "ss -u -a"
- * does for UDP, from /proc/net/ttp; with -s print the counters of
- * /proc/net/ttp_snmp one per line ("InDatagrams 12").
+ * ttpstat: list the TTP sockets of this network namespace, datagram and
+ * stream alike, as "ss -uan" and "ss -tan" do for UDP and TCP, from
+ * /proc/net/ttp; with -s print the counters of /proc/net/ttp_snmp one per
+ * line ("InDatagrams 12").
+ *
+ * -i adds each stream connection's TTP_INFO figures (RTT, RTO, congestion
+ * window, bytes and segments), which /proc/net/ttp does not carry and
+ * getsockopt() gives only to a holder of the socket. So ttpstat borrows
+ * the socket: it finds a process with a descriptor of that inode
+ * (/proc/PID/fd, "socket:[inode]"), takes a duplicate with pidfd_getfd()
+ * (Linux 5.6; the rights of ptrace over that process, as root has) and asks
+ * the duplicate. A socket that no process holds (one being closed, one not
+ * accepted yet) has no figures.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 
 #include "ttp_util.h"
@@ -19,10 +33,28 @@
 #define PROC_SNMP	"/proc/net/ttp_snmp"
 #define LINE_LEN	4096
 
+/* Older headers lack them; the numbers are the same on every architecture. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd	438
+#endif
+
+/* The codes /proc/net/ttp prints, TCP's (SOCK_STREAM is 1, SOCK_DGRAM 2) */
+#define ST_CLOSE	0x07
+#define ST_LISTEN	0x0a
+#define TP_STREAM	0x01
+#define TP_DGRAM	0x02
+
 struct opts {
 	bool counters;		/* -s */
 	bool extended;		/* -e */
 	bool header;		/* not -H */
+	bool info;		/* -i */
+	bool listening;		/* -l */
+	bool stream;		/* -t */
+	bool dgram;		/* -u */
 	const char *file;	/* -f */
 };
 
@@ -32,6 +64,14 @@ struct sock_row {
 	unsigned int state, type, txq, rxq, uid, drops;
 	unsigned long inode;
 	bool have_drops;
+	/* -i: a process holding the socket, or 0 */
+	int pid, fd;
+};
+
+/* The rows of one listing, in the order the file gave them. */
+struct table {
+	struct sock_row *row;
+	size_t n, cap;
 };
 
 /* TCP state codes, as /proc/net/{tcp,udp} and ss use them */
@@ -53,18 +93,33 @@ static const char *const state_names[] = {
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: ttpstat [-e] [-H] [-f FILE]   list TTP sockets (from %s)\n"
-		"       ttpstat -s [-f FILE]          print TTP counters (from %s)\n"
+		"Usage: ttpstat [-t|-u] [-l] [-i] [-e] [-H] [-f FILE]\n"
+		"                               list TTP sockets (from %s)\n"
+		"       ttpstat -s [-f FILE]   print TTP counters (from %s)\n"
 		"\n"
+		"  -t        stream sockets only (as ss -tan)\n"
+		"  -u        datagram sockets only (as ss -uan)\n"
+		"  -l        listening sockets only: streams in LISTEN, and unconnected\n"
+		"            datagram sockets (UNCONN), as ss -l counts them\n"
+		"  -i        under each stream connection, its TTP_INFO figures:\n"
+		"              rtt:SRTT/RTTVAR rto:RTO (ms), mss, cwnd, ssthresh, snd_wnd,\n"
+		"              rcv_wnd (bytes; ssthresh \"-\" while unbounded), bytes_sent,\n"
+		"              bytes_retrans, bytes_acked, bytes_received, segs_out,\n"
+		"              segs_in, segs_retrans, retransmits (timeouts in a row)\n"
+		"            read from a process that holds the socket (pidfd_getfd(),\n"
+		"            which needs the right to ptrace it, as root has); none for\n"
+		"            a socket no process holds (closed, or not accepted yet)\n"
 		"  -s        counters, one \"Name value\" per line\n"
 		"  -e        also show each socket's dropped-datagram count\n"
 		"  -H        no header line\n"
 		"  -f FILE   read FILE instead of the /proc file\n"
 		"  -h, --help\n"
 		"\n"
+		"Recv-Q and Send-Q are the bytes charged to the socket's receive and send\n"
+		"buffers, as the kernel prints them in %s.\n"
 		"Both files are per network namespace: run ttpstat inside the namespace\n"
 		"(ip netns exec NAME ttpstat) to see its sockets.\n",
-		PROC_SOCKETS, PROC_SNMP);
+		PROC_SOCKETS, PROC_SNMP, PROC_SOCKETS);
 }
 
 static FILE *open_proc(const char *path, bool is_default)
@@ -151,19 +206,55 @@ static void print_sock_row(const struct opts *o, const struct sock_row *r)
 	printf("\n");
 }
 
-static int list_sockets(const struct opts *o)
+static bool wanted(const struct opts *o, const struct sock_row *r)
 {
-	const char *path = o->file ? o->file : PROC_SOCKETS;
+	if (o->stream && r->type != TP_STREAM)
+		return false;
+	if (o->dgram && r->type != TP_DGRAM)
+		return false;
+	if (o->listening)
+		return r->type == TP_STREAM ? r->state == ST_LISTEN :
+					      r->state == ST_CLOSE;
+	return true;
+}
+
+/*
+ * -i asks about this one: a stream socket that is not a listener and has an
+ * inode (an orphan, closed by its process or never accepted, has none)
+ */
+static bool info_wanted(const struct opts *o, const struct sock_row *r)
+{
+	return o->info && r->type == TP_STREAM && r->state != ST_LISTEN &&
+	       r->inode;
+}
+
+static int table_add(struct table *t, const struct sock_row *r)
+{
+	struct sock_row *p;
+	size_t cap;
+
+	if (t->n == t->cap) {
+		cap = t->cap ? 2 * t->cap : 64;
+		p = realloc(t->row, cap * sizeof(*p));
+		if (!p) {
+			fprintf(stderr, "ttpstat: %s\n", strerror(ENOMEM));
+			return -1;
+		}
+		t->row = p;
+		t->cap = cap;
+	}
+	t->row[t->n++] = *r;
+	return 0;
+}
+
+/* The rows of @path that the options select; 1 if a line was bad. */
+static int read_table(const struct opts *o, const char *path, FILE *f,
+		      struct table *t)
+{
 	char line[LINE_LEN];
 	struct sock_row r;
 	int lineno = 0, ret = 0;
-	FILE *f;
 
-	f = open_proc(path, !o->file);
-	if (!f)
-		return 1;
-	if (o->header)
-		print_sock_header(o);
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (lineno == 1 && strstr(line, "local_address"))
@@ -175,9 +266,169 @@ static int list_sockets(const struct opts *o)
 			ret = 1;
 			continue;
 		}
-		print_sock_row(o, &r);
+		if (wanted(o, &r) && table_add(t, &r))
+			return -1;
 	}
+	return ret;
+}
+
+/* "socket:[12345]" -> 12345; 0 for anything else */
+static unsigned long socket_inode(const char *link)
+{
+	unsigned long ino;
+	char *end;
+
+	if (strncmp(link, "socket:[", 8))
+		return 0;
+	ino = strtoul(link + 8, &end, 10);
+	return strcmp(end, "]") ? 0 : ino;
+}
+
+/* Note @pid's descriptors of the sockets -i asks about. */
+static void scan_fds(const struct opts *o, struct table *t, int pid)
+{
+	char path[64], link[64];
+	unsigned long ino;
+	struct dirent *de;
+	ssize_t len;
+	size_t i;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return;		/* gone, or not ours to look at */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		ino = socket_inode(link);
+		for (i = 0; ino && i < t->n; i++) {
+			if (t->row[i].inode != ino || t->row[i].pid ||
+			    !info_wanted(o, &t->row[i]))
+				continue;
+			t->row[i].pid = pid;
+			t->row[i].fd = atoi(de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+/* One pass over /proc: a holder for each socket -i asks about. */
+static void find_holders(const struct opts *o, struct table *t)
+{
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+			scan_fds(o, t, atoi(de->d_name));
+	closedir(d);
+}
+
+/* TTP_INFO of @r's socket through a duplicate of its holder's descriptor. */
+static int borrow_info(const struct sock_row *r, struct ttp_info *info,
+		       const char **op)
+{
+	socklen_t len = sizeof(*info);
+	int pidfd, fd, err = 0;
+
+	*op = "pidfd_open";
+	pidfd = syscall(SYS_pidfd_open, r->pid, 0);
+	if (pidfd < 0)
+		return errno;
+	*op = "pidfd_getfd";
+	fd = syscall(SYS_pidfd_getfd, pidfd, r->fd, 0);
+	if (fd < 0) {
+		err = errno;
+		close(pidfd);
+		return err;
+	}
+	*op = "getsockopt(TTP_INFO)";
+	memset(info, 0, sizeof(*info));
+	if (getsockopt(fd, SOL_TTP, TTP_INFO, info, &len))
+		err = errno;
+	close(fd);
+	close(pidfd);
+	return err;
+}
+
+/* microseconds as milliseconds, "0.512" */
+static void print_ms(const char *name, unsigned int us)
+{
+	printf("%s%u.%03u", name, us / 1000, us % 1000);
+}
+
+static void print_info_line(const struct sock_row *r)
+{
+	struct ttp_info i;
+	const char *op;
+	int err;
+
+	if (!r->pid) {
+		printf("\t (no TTP_INFO: no process of this pid namespace holds the socket)\n");
+		return;
+	}
+	err = borrow_info(r, &i, &op);
+	if (err) {
+		printf("\t (no TTP_INFO: %s, pid %d fd %d: %s)\n", op, r->pid,
+		       r->fd, strerror(err));
+		return;
+	}
+	print_ms("\t rtt:", i.ttpi_rtt);
+	print_ms("/", i.ttpi_rttvar);
+	print_ms(" rto:", i.ttpi_rto);
+	printf(" mss:%u cwnd:%u", i.ttpi_snd_mss, i.ttpi_snd_cwnd);
+	if (i.ttpi_snd_ssthresh >= 0x7fffffffU)
+		printf(" ssthresh:-");
+	else
+		printf(" ssthresh:%u", i.ttpi_snd_ssthresh);
+	printf(" snd_wnd:%u rcv_wnd:%u", i.ttpi_snd_wnd, i.ttpi_rcv_wnd);
+	printf(" bytes_sent:%llu bytes_retrans:%llu bytes_acked:%llu bytes_received:%llu",
+	       (unsigned long long)i.ttpi_bytes_sent,
+	       (unsigned long long)i.ttpi_bytes_retrans,
+	       (unsigned long long)i.ttpi_bytes_acked,
+	       (unsigned long long)i.ttpi_bytes_received);
+	printf(" segs_out:%llu segs_in:%llu segs_retrans:%llu retransmits:%u\n",
+	       (unsigned long long)i.ttpi_segs_out,
+	       (unsigned long long)i.ttpi_segs_in,
+	       (unsigned long long)i.ttpi_segs_retrans, i.ttpi_retransmits);
+}
+
+static int list_sockets(const struct opts *o)
+{
+	const char *path = o->file ? o->file : PROC_SOCKETS;
+	struct table t = { 0 };
+	size_t i;
+	int ret;
+	FILE *f;
+
+	f = open_proc(path, !o->file);
+	if (!f)
+		return 1;
+	ret = read_table(o, path, f, &t);
 	fclose(f);
+	if (ret < 0) {
+		free(t.row);
+		return 1;
+	}
+	if (o->info)
+		find_holders(o, &t);
+	if (o->header)
+		print_sock_header(o);
+	for (i = 0; i < t.n; i++) {
+		print_sock_row(o, &t.row[i]);
+		if (info_wanted(o, &t.row[i]))
+			print_info_line(&t.row[i]);
+	}
+	fflush(stdout);
+	free(t.row);
 	return ret;
 }
 
@@ -264,7 +515,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":seHf:h", longopts,
+	while ((opt = getopt_long(argc, argv, ":seHf:hiltu", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -272,6 +523,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'e':
 			o->extended = true;
+			break;
+		case 'i':
+			o->info = true;
+			break;
+		case 'l':
+			o->listening = true;
+			break;
+		case 't':
+			o->stream = true;
+			break;
+		case 'u':
+			o->dgram = true;
 			break;
 		case 'H':
 			o->header = false;
@@ -299,6 +562,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (optind < argc) {
 		fprintf(stderr, "ttpstat: unexpected argument '%s'\n",
 			argv[optind]);
+		return -1;
+	}
+	if (o->stream && o->dgram) {
+		fprintf(stderr, "ttpstat: give -t or -u, not both\n");
+		return -1;
+	}
+	if (o->counters && (o->info || o->listening || o->stream || o->dgram)) {
+		fprintf(stderr, "ttpstat: -s takes no -i, -l, -t or -u\n");
 		return -1;
 	}
 	return 0;

@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# demo.sh [NAME]: what `make run` shows. Installs what is missing, builds ttp.ko and
-# ttpcat, boots Debian's kernel NAME (default 6.12) in qemu and sends a TTP datagram
-# from one network namespace to another. The part inside the VM is `demo.sh --in-vm`.
+# demo.sh [NAME]: what `make run` shows. Installs what is missing, builds ttp.ko,
+# ttpcat and ttpstat, boots Debian's kernel NAME (default 6.12) in qemu and sends a
+# TTP datagram from one network namespace to another, then a 2 MB file over a TTP
+# stream across a link that loses (2%), delays and reorders TTP packets both ways:
+# the SHA-256 of both ends must match and RetransSegs must show the retransmissions.
+# The part inside the VM is `demo.sh --in-vm`; it exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +13,12 @@ say() { printf '\n=== %s\n' "$*"; }
 run() { echo "\$ $*"; "$@"; }
 
 in_vm() {
+	dgram_demo
+	stream_demo
+	say "Done: a datagram and a 2 MB stream crossed between the namespaces over TTP."
+}
+
+dgram_demo() {
 	local cat=$REPO/build/userspace/ttpcat got=$RESULTS/received i
 	say "ttp.ko is loaded: a new socket family (AF_TTP = $(cat /sys/module/ttp/parameters/family))" \
 		"carried in IP packets as protocol $(cat /sys/module/ttp/parameters/protocol)."
@@ -50,11 +59,101 @@ in_vm() {
 		say "The datagram crossed from namespace b to namespace a over TTP."
 	else
 		say "FAILED: nothing arrived."
-		return 1
+		exit 1
 	fi
 }
 
+# stream_counters NS: the stream's counters of namespace NS (ttpstat -s reads
+# /proc/net/ttp_snmp), on one line
+stream_counters() {
+	ip netns exec "$1" "$REPO/build/userspace/ttpstat" -s |
+		grep -E '^(ActiveOpens|PassiveOpens|InSegs|OutSegs|RetransSegs|OfoQueue|InRsts|OutRsts) ' |
+		paste -sd ' '
+}
+
+# retrans NS: RetransSegs of namespace NS
+retrans() {
+	ip netns exec "$1" "$REPO/build/userspace/ttpstat" -s | sed -n 's/^RetransSegs //p'
+}
+
+stream_demo() {
+	local cat=$REPO/build/userspace/ttpcat stat=$REPO/build/userspace/ttpstat
+	local sent=$RESULTS/stream.sent got=$RESULTS/stream.received srv cli i rc n
+	local impair=(loss 2% delay 10ms reorder 25% 50%)
+
+	say "Now a TTP stream (SOCK_STREAM: reliable and ordered, like TCP) over a bad link." \
+		"On both ends of the cable, TTP's packets only: ${impair[*]}" \
+		"(netem: 2% lost; 10 ms late; a quarter sent at once, overtaking earlier ones):"
+	echo "\$ ttp_netem a veth-a ${impair[*]}    # tc prio + u32 filter + netem"
+	# (in a condition: set -e must not stop at its "delete what may not exist")
+	ttp_netem a veth-a "${impair[@]}" || { say "FAILED: netem on veth-a"; exit 1; }
+	echo "\$ ttp_netem b veth-b ${impair[*]}"
+	ttp_netem b veth-b "${impair[@]}" || { say "FAILED: netem on veth-b"; exit 1; }
+	run tc -n b qdisc show dev veth-b
+
+	head -c 2097152 /dev/urandom >"$sent"
+	say "In namespace a, ttpcat listens on TTP stream port 9001 and writes what arrives to a file:"
+	echo "\$ ip netns exec a $cat -l 9001 > stream.received &"
+	ip netns exec a "$cat" -l 9001 </dev/null >"$got" &
+	srv=$!
+	for i in $(seq 50); do	# until the listener is there
+		ip netns exec a "$stat" -l -t -H | grep -q ':9001 ' && break
+		sleep 0.1
+	done
+	run ip netns exec a "$stat" -l
+
+	say "From namespace b, ttpcat sends 2 MB of random data (2097152 bytes) to 10.0.0.1 port 9001:"
+	echo "\$ ip netns exec b $cat 10.0.0.1 9001 < stream.sent"
+	ip netns exec b timeout 200 "$cat" 10.0.0.1 9001 <"$sent" &
+	cli=$!
+	# halfway through, the connection as ttpstat -i shows it
+	for i in $(seq 600); do
+		n=$(ip netns exec b "$stat" -t -i -H | sed -n 's/.*bytes_acked:\([0-9]*\).*/\1/p') || n=0
+		if [ "${n:-0}" -ge 1000000 ] || ! kill -0 "$cli" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	say "Halfway: the connection seen from each namespace (ttpstat -i: its TTP_INFO figures)." \
+		"The listener's stdin is empty, so it sent its FIN at once (FIN-WAIT-2 in a," \
+		"CLOSE-WAIT in b) while b's bytes still flow; rtt/rto in ms, the rest in bytes:"
+	run ip netns exec b "$stat" -t -i
+	run ip netns exec a "$stat" -t -i
+	rc=0
+	wait "$cli" || rc=$?
+	if [ "$rc" != 0 ]; then
+		say "FAILED: the sending ttpcat exited with status $rc"
+		exit 1
+	fi
+	wait "$srv" || rc=$?
+	if [ "$rc" != 0 ]; then
+		say "FAILED: the listening ttpcat exited with status $rc"
+		exit 1
+	fi
+
+	say "What was sent (namespace b) and what arrived (namespace a), byte for byte:"
+	(cd "$RESULTS" && run sha256sum stream.sent stream.received)
+	say "TTP's stream counters in each namespace (ttpstat -s, from /proc/net/ttp_snmp):"
+	for i in b a; do
+		echo "$i: $(stream_counters "$i")"
+	done
+	echo "netem on veth-b: $(ttp_netem_stats b veth-b | awk '{ print $1 " packets, " $2 " dropped" }')"
+	echo "netem on veth-a: $(ttp_netem_stats a veth-a | awk '{ print $1 " packets, " $2 " dropped" }')"
+	if ! cmp -s "$sent" "$got"; then
+		say "FAILED: the file that arrived differs from the one sent."
+		exit 1
+	fi
+	n=$(($(retrans a) + $(retrans b)))
+	if [ "$n" = 0 ]; then
+		say "FAILED: no segment was retransmitted, so the lossy link was not in the way."
+		exit 1
+	fi
+	say "The 2 MB arrived intact (same SHA-256) although packets were lost and reordered:" \
+		"$n segments were sent again (RetransSegs)."
+}
+
 if [ "${1:-}" = --in-vm ]; then
+	# ttp_netem (tc netem on TTP's packets only) and ttp_netem_stats
+	# shellcheck source=/dev/null
+	. "$REPO/selftests/ttp_lib.sh"
 	in_vm
 	exit
 fi
@@ -65,7 +164,7 @@ say "Installing what is missing (Debian packages; needs root the first time)"
 bash "$VMDIR/deps.sh"
 load_kernel "$name"
 [ -z "${KSKIP:-}" ] || die "kernel $name is not available: $KSKIP"
-say "Building ttp.ko for Linux $KREL and the ttpcat tool"
+say "Building ttp.ko for Linux $KREL and the tools (ttpcat, ttpstat)"
 ko=$(bash "$VMDIR/build-module.sh" "$name" | tail -n1)
 make -s userspace
 say "Booting Linux $KREL in qemu (software emulation, ~10 s), then loading ttp.ko"
