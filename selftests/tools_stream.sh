@@ -286,7 +286,7 @@ case_ttpstat()
 	exec 3<> "$TMPD/fifo_a" 4<> "$TMPD/fifo_b"
 	bg_cat 60 "$TMPD/fifo_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l -k 7105
 	wait_until 10 port_bound "$B" 7105 0A || fail "ttpcat -l: no listener"
-	l="LISTEN stream 0 0 0.0.0.0:7105 0.0.0.0:*"
+	l="LISTEN stream 0 16 0.0.0.0:7105 0.0.0.0:*"	# Send-Q: the backlog of -k
 	expect_stat "B" "$B" "$l"
 	expect_stat "B, -l" "$B" "$l" -l
 	expect_stat "B, -t -l" "$B" "$l" -t -l

@@ -6,15 +6,9 @@
  * line ("InDatagrams 12").
  *
  * -i adds each stream connection's TTP_INFO figures (RTT, RTO, congestion
- * window, bytes and segments), which /proc/net/ttp does not carry and
- * getsockopt() gives only to a holder of the socket. So ttpstat borrows
- * the socket: it finds a process with a descriptor of that inode
- * (/proc/PID/fd, "socket:[inode]"), takes a duplicate with pidfd_getfd()
- * (Linux 5.6; the rights of ptrace over that process, as root has) and asks
- * the duplicate. A socket that no process holds (one being closed, one not
- * accepted yet) has no figures.
+ * window, bytes and segments) from /proc/net/ttp_stream, which lists every
+ * stream socket with them, as ss -ti does for TCP.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,22 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <netinet/in.h>
 
 #include "ttp_util.h"
 
 #define PROC_SOCKETS	"/proc/net/ttp"
 #define PROC_SNMP	"/proc/net/ttp_snmp"
+#define PROC_STREAM	"/proc/net/ttp_stream"
 #define LINE_LEN	4096
-
-/* Older headers lack them; the numbers are the same on every architecture. */
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd	438
-#endif
 
 /* The codes /proc/net/ttp prints, TCP's (SOCK_STREAM is 1, SOCK_DGRAM 2) */
 #define ST_CLOSE	0x07
@@ -64,8 +50,9 @@ struct sock_row {
 	unsigned int state, type, txq, rxq, uid, drops;
 	unsigned long inode;
 	bool have_drops;
-	/* -i: a process holding the socket, or 0 */
-	int pid, fd;
+	/* -i: the socket's line of /proc/net/ttp_stream */
+	bool have_info;
+	struct ttp_info info;
 };
 
 /* The rows of one listing, in the order the file gave them. */
@@ -106,17 +93,17 @@ static void print_help(FILE *f)
 		"              rcv_wnd (bytes; ssthresh \"-\" while unbounded), bytes_sent,\n"
 		"              bytes_retrans, bytes_acked, bytes_received, segs_out,\n"
 		"              segs_in, segs_retrans, retransmits (timeouts in a row)\n"
-		"            read from a process that holds the socket (pidfd_getfd(),\n"
-		"            which needs the right to ptrace it, as root has); none for\n"
-		"            a socket no process holds (closed, or not accepted yet)\n"
+		"            from /proc/net/ttp_stream, a moment old\n"
 		"  -s        counters, one \"Name value\" per line\n"
 		"  -e        also show each socket's dropped-datagram count\n"
 		"  -H        no header line\n"
 		"  -f FILE   read FILE instead of the /proc file\n"
 		"  -h, --help\n"
 		"\n"
-		"Recv-Q and Send-Q are the bytes charged to the socket's receive and send\n"
-		"buffers, as the kernel prints them in %s.\n"
+		"Recv-Q and Send-Q as the kernel prints them in %s: for a\n"
+		"datagram socket the bytes charged to its buffers; for a stream the bytes\n"
+		"not yet read and not yet acknowledged, for a listener its accept queue\n"
+		"and backlog (as ss -tan).\n"
 		"Both files are per network namespace: run ttpstat inside the namespace\n"
 		"(ip netns exec NAME ttpstat) to see its sockets.\n",
 		PROC_SOCKETS, PROC_SNMP, PROC_SOCKETS);
@@ -218,14 +205,10 @@ static bool wanted(const struct opts *o, const struct sock_row *r)
 	return true;
 }
 
-/*
- * -i asks about this one: a stream socket that is not a listener and has an
- * inode (an orphan, closed by its process or never accepted, has none)
- */
+/* -i asks about this one: a stream socket that is not a listener */
 static bool info_wanted(const struct opts *o, const struct sock_row *r)
 {
-	return o->info && r->type == TP_STREAM && r->state != ST_LISTEN &&
-	       r->inode;
+	return o->info && r->type == TP_STREAM && r->state != ST_LISTEN;
 }
 
 static int table_add(struct table *t, const struct sock_row *r)
@@ -272,91 +255,66 @@ static int read_table(const struct opts *o, const char *path, FILE *f,
 	return ret;
 }
 
-/* "socket:[12345]" -> 12345; 0 for anything else */
-static unsigned long socket_inode(const char *link)
+/*
+ * One line of /proc/net/ttp_stream: the socket's addresses and state, then
+ * its TTP_INFO figures. 0, or -1 if the line is not one.
+ */
+static int parse_info_row(const char *line, struct sock_row *r)
 {
-	unsigned long ino;
-	char *end;
+	struct ttp_info *i = &r->info;
+	unsigned int txq, rxq;
+	int sl, n;
 
-	if (strncmp(link, "socket:[", 8))
-		return 0;
-	ino = strtoul(link + 8, &end, 10);
-	return strcmp(end, "]") ? 0 : ino;
+	n = sscanf(line, "%d: %8X:%4X %8X:%4X %2X %8X:%8X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu",
+		   &sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->state,
+		   &txq, &rxq, &i->ttpi_rtt, &i->ttpi_rttvar, &i->ttpi_rto,
+		   &i->ttpi_snd_cwnd, &i->ttpi_snd_ssthresh, &i->ttpi_snd_wnd,
+		   &i->ttpi_rcv_wnd, &i->ttpi_snd_mss, &i->ttpi_retransmits,
+		   (unsigned long long *)&i->ttpi_bytes_sent,
+		   (unsigned long long *)&i->ttpi_bytes_retrans,
+		   (unsigned long long *)&i->ttpi_bytes_acked,
+		   (unsigned long long *)&i->ttpi_bytes_received,
+		   (unsigned long long *)&i->ttpi_segs_out,
+		   (unsigned long long *)&i->ttpi_segs_in,
+		   (unsigned long long *)&i->ttpi_segs_retrans);
+	return n == 24 ? 0 : -1;
 }
 
-/* Note @pid's descriptors of the sockets -i asks about. */
-static void scan_fds(const struct opts *o, struct table *t, int pid)
+/* The same socket: addresses, ports and state. */
+static bool same_sock(const struct sock_row *a, const struct sock_row *b)
 {
-	char path[64], link[64];
-	unsigned long ino;
-	struct dirent *de;
-	ssize_t len;
-	size_t i;
-	DIR *d;
+	return a->laddr == b->laddr && a->lport == b->lport &&
+	       a->raddr == b->raddr && a->rport == b->rport &&
+	       a->state == b->state;
+}
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return;		/* gone, or not ours to look at */
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		len = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		ino = socket_inode(link);
-		for (i = 0; ino && i < t->n; i++) {
-			if (t->row[i].inode != ino || t->row[i].pid ||
-			    !info_wanted(o, &t->row[i]))
+/* -i: give each stream row of @t its figures from /proc/net/ttp_stream. */
+static void read_info(struct table *t)
+{
+	char line[LINE_LEN];
+	struct sock_row r;
+	size_t i;
+	FILE *f;
+
+	f = fopen(PROC_STREAM, "r");
+	if (!f) {
+		fprintf(stderr, "ttpstat: %s: %s\n", PROC_STREAM, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		memset(&r, 0, sizeof(r));
+		if (parse_info_row(line, &r))
+			continue;	/* the header */
+		for (i = 0; i < t->n; i++) {
+			if (t->row[i].type != TP_STREAM || t->row[i].have_info ||
+			    !same_sock(&t->row[i], &r))
 				continue;
-			t->row[i].pid = pid;
-			t->row[i].fd = atoi(de->d_name);
+			t->row[i].info = r.info;
+			t->row[i].have_info = true;
+			break;
 		}
 	}
-	closedir(d);
-}
-
-/* One pass over /proc: a holder for each socket -i asks about. */
-static void find_holders(const struct opts *o, struct table *t)
-{
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-			scan_fds(o, t, atoi(de->d_name));
-	closedir(d);
-}
-
-/* TTP_INFO of @r's socket through a duplicate of its holder's descriptor. */
-static int borrow_info(const struct sock_row *r, struct ttp_info *info,
-		       const char **op)
-{
-	socklen_t len = sizeof(*info);
-	int pidfd, fd, err = 0;
-
-	*op = "pidfd_open";
-	pidfd = syscall(SYS_pidfd_open, r->pid, 0);
-	if (pidfd < 0)
-		return errno;
-	*op = "pidfd_getfd";
-	fd = syscall(SYS_pidfd_getfd, pidfd, r->fd, 0);
-	if (fd < 0) {
-		err = errno;
-		close(pidfd);
-		return err;
-	}
-	*op = "getsockopt(TTP_INFO)";
-	memset(info, 0, sizeof(*info));
-	if (getsockopt(fd, SOL_TTP, TTP_INFO, info, &len))
-		err = errno;
-	close(fd);
-	close(pidfd);
-	return err;
+	fclose(f);
 }
 
 /* microseconds as milliseconds, "0.512" */
@@ -367,18 +325,10 @@ static void print_ms(const char *name, unsigned int us)
 
 static void print_info_line(const struct sock_row *r)
 {
-	struct ttp_info i;
-	const char *op;
-	int err;
+	const struct ttp_info i = r->info;
 
-	if (!r->pid) {
-		printf("\t (no TTP_INFO: no process of this pid namespace holds the socket)\n");
-		return;
-	}
-	err = borrow_info(r, &i, &op);
-	if (err) {
-		printf("\t (no TTP_INFO: %s, pid %d fd %d: %s)\n", op, r->pid,
-		       r->fd, strerror(err));
+	if (!r->have_info) {
+		printf("\t (no figures: the socket is gone from %s)\n", PROC_STREAM);
 		return;
 	}
 	print_ms("\t rtt:", i.ttpi_rtt);
@@ -419,7 +369,7 @@ static int list_sockets(const struct opts *o)
 		return 1;
 	}
 	if (o->info)
-		find_holders(o, &t);
+		read_info(&t);
 	if (o->header)
 		print_sock_header(o);
 	for (i = 0; i < t.n; i++) {
