@@ -424,7 +424,7 @@ static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 		act = ttp_cong_dupack(&tsk->cong, cb->ack, tsk->snd_max,
 				      ttp_in_flight(tsk));
 		if (act == TTP_CONG_FAST_RETRANSMIT &&
-		    !ttp_stream_retransmit(sk))
+		    ttp_stream_retransmit(sk) > 0)
 			ttp_inc_stats(sock_net(sk), TTP_MIB_FASTRETRANS);
 	}
 	return true;
@@ -635,6 +635,9 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	tsk->last_rcv = jiffies;
 	tsk->probes = 0;
+	/* a peer that answers window probes is alive, however long it reads not */
+	if (tsk->rtx_kind == TTP_RTX_PERSIST)
+		tsk->retries = 0;
 	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
 	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
 		tsk->ts_recent = cb->tsval;

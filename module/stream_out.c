@@ -497,7 +497,8 @@ void ttp_stream_send_fin(struct sock *sk)
 
 /*
  * Resend the first unacknowledged segment (timeout, fast retransmit).
- * Returns 0 or a negative errno.
+ * Returns 1 when it went out, 0 when nothing is unacknowledged, or a
+ * negative errno.
  */
 int ttp_stream_retransmit(struct sock *sk)
 {
@@ -524,31 +525,18 @@ int ttp_stream_retransmit(struct sock *sk)
 	/* Karn: a sample that a resent segment could complete is void */
 	if (tsk->rtt_start_us && ttp_seq_before(tsk->snd_una, tsk->rtt_seq))
 		tsk->rtt_start_us = 0;
-	return 0;
+	return 1;
 }
 
-/* The persist timer: one byte beyond the window (or an empty ACK) as probe. */
+/*
+ * The persist timer's probe of a shut window: as Linux's, an empty segment
+ * one below snd_una, which the peer must answer with an ACK that carries
+ * its window. No byte goes beyond the window: one sent there would be
+ * dropped and need resending once the window opens.
+ */
 void ttp_stream_send_probe(struct sock *sk)
 {
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	struct sk_buff *skb = tsk->send_head;
-
-	if (skb && skb->len > 1 && !ttp_stream_split(sk, skb, 1))
-		skb = tsk->send_head;
-	if (!skb) {
-		ttp_stream_send_ack(sk);
-		return;
-	}
-	/* the byte is sent as data: the window will take it eventually */
-	if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
-				GFP_ATOMIC))
-		return;
-	TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
-	tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
-	if (ttp_seq_after(tsk->snd_nxt, tsk->snd_max))
-		tsk->snd_max = tsk->snd_nxt;
-	tsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-			 NULL : skb->next;
+	ttp_stream_send_ack_seq(sk, ttp_ssk(sk)->snd_una - 1);
 }
 
 /*

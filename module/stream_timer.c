@@ -206,8 +206,7 @@ static void ttp_persist_timeout(struct sock *sk)
 	tsk->retries++;
 	ttp_stream_send_probe(sk);
 	ttp_rto_backoff(&tsk->rto);
-	ttp_stream_arm_rtx(sk, ttp_in_flight(tsk) ? TTP_RTX_RETRANSMIT :
-			   TTP_RTX_PERSIST,
+	ttp_stream_arm_rtx(sk, TTP_RTX_PERSIST,
 			   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));
 }
 
@@ -277,7 +276,7 @@ static void ttp_keepalive_handler(struct sock *sk)
 	}
 	tsk->probes++;
 	/* the probe's seq is one the peer has acknowledged already */
-	ttp_stream_send_ack_seq(sk, tsk->snd_una - 1);
+	ttp_stream_send_probe(sk);
 	sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ *
 		       ttp_keep_sysctl(sk, tsk->keepintvl,
 				       READ_ONCE(tn->keepalive_intvl)));

@@ -62,6 +62,27 @@ case_clean()
 	expect_eq "InCsumErrors delta" 0 "$CSUM"
 }
 
+# A reader slower than the writer on a clean link: the window holds the
+# sender back (zero-window probes included) and nothing is ever resent;
+# a sender that overran the window would see its extra bytes dropped and
+# resent.
+case_slow_reader()
+{
+	local n=$((600000 / SCALE)) c0 c1 srv
+
+	c0=$(snmp "$A" RetransSegs)
+	bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m "$n" -s 5 -t 70 -l 7000 \
+		> "$TMPD/srv" 2>&1
+	srv=$!
+	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
+	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m 0 -t 70 10.0.1.2 7000 \
+		> "$TMPD/cli" 2>&1 || { cat "$TMPD/cli"; fail "client side"; }
+	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
+	cat "$TMPD/cli" "$TMPD/srv"
+	c1=$(snmp "$A" RetransSegs)
+	expect_eq "A's RetransSegs delta" 0 $((c1 - c0))
+}
+
 case_loss1()
 {
 	cell 2000000 loss 1%
@@ -116,8 +137,9 @@ require_basics
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 
-tap_begin 9
+tap_begin 10
 run_case "stream_netem: clean, 4 MB each way" case_clean
+run_case "stream_netem: clean, a slow reader: the window holds, nothing resent" case_slow_reader
 run_case "stream_netem: 1% loss both ways" case_loss1
 run_case "stream_netem: 5% loss both ways" case_loss5
 run_case "stream_netem: 20% loss both ways" case_loss20

@@ -2,8 +2,8 @@
 /*
  * ttpstream: move bytes both ways over one TTP stream and check every one.
  *
- *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-T] -l PORT
- *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-T] HOST PORT
+ *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-s MS] [-T] -l PORT
+ *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-s MS] [-T] HOST PORT
  *
  * The listener accepts one connection. Each side sends SEND bytes of its
  * own pattern (a function of the offset and the side), half-closes, and
@@ -11,7 +11,8 @@
  * the peer's pattern. Both directions run at once (poll). At the end it
  * prints one line "sent=N received=N retrans=N rtt_us=N mss=N" from
  * TTP_INFO. Exit 0 when every byte arrived, in order, once; 1 otherwise.
- * -T uses TCP instead of TTP (to compare the two).
+ * -T uses TCP instead of TTP (to compare the two). -s MS makes a slow
+ * reader: at most 4 KB per read, then a pause of MS milliseconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,18 +43,19 @@ static int die(const char *what)
 int main(int argc, char **argv)
 {
 	unsigned long long nsend = 1 << 20, nexpect = 1 << 20, sent = 0, got = 0;
-	int opt, listening = 0, tcp = 0, secs = 60, fd, side, one = 1;
+	int opt, listening = 0, tcp = 0, secs = 60, fd, side, one = 1, slow = 0;
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	unsigned char buf[65536];
 	struct pollfd p;
 	time_t end, last = 0;
 	ssize_t n;
 
-	while ((opt = getopt(argc, argv, "n:m:t:lT")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:lT")) != -1) {
 		switch (opt) {
 		case 'n': nsend = strtoull(optarg, NULL, 0); break;
 		case 'm': nexpect = strtoull(optarg, NULL, 0); break;
 		case 't': secs = atoi(optarg); break;
+		case 's': slow = atoi(optarg); break;
 		case 'l': listening = 1; break;
 		case 'T': tcp = 1; break;
 		default: return 2;
@@ -121,9 +123,11 @@ int main(int argc, char **argv)
 				die("shutdown");
 		}
 		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(fd, buf, sizeof(buf));
+			n = read(fd, buf, slow ? 4096 : sizeof(buf));
 			if (n < 0 && errno != EAGAIN)
 				die("read");
+			if (slow)
+				usleep(slow * 1000);
 			if (n == 0) {
 				if (sent == nsend)
 					break;
