@@ -78,6 +78,13 @@ static struct ctl_table ttp_sysctl_table[] = {
 	TTP_SYSCTL_INT("keepalive_time", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_intvl", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_probes", &ttp_retries_max),
+	{
+		/* test only: every ISN of the namespace, 0 for RFC 6528's */
+		.procname	= "stream_isn",
+		.maxlen		= sizeof(u32),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec,
+	},
 	{ }	/* the terminator kernels before 6.6 need */
 };
 
@@ -96,6 +103,7 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	table[5].data = &tn->keepalive_time;
 	table[6].data = &tn->keepalive_intvl;
 	table[7].data = &tn->keepalive_probes;
+	table[8].data = &tn->stream_isn;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);

@@ -261,8 +261,9 @@ static int ttp_stream_start_connect(struct sock *sk, struct sockaddr_ttp *usin)
 	err = ttp_stream_connect_port(sk);
 	if (err)
 		goto fail;
-	tsk->iss = ttp_stream_isn(inet->inet_saddr, inet->inet_daddr,
-				  inet->inet_sport, inet->inet_dport);
+	tsk->iss = ttp_stream_isn(sock_net(sk), inet->inet_saddr,
+				  inet->inet_daddr, inet->inet_sport,
+				  inet->inet_dport);
 	tsk->snd_wl2 = tsk->iss;
 	tsk->write_seq = tsk->iss;
 	tsk->peer_mss = 0;

@@ -260,7 +260,8 @@ int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb);
 void ttp_stream_err(struct net *net, struct sk_buff *skb, u32 info);
 
 /* stream_out.c */
-u32 ttp_stream_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 ttp_stream_isn(struct net *net, __be32 saddr, __be32 daddr,
+		   __be16 sport, __be16 dport);
 int ttp_stream_send_syn(struct sock *sk);
 void ttp_stream_send_ack(struct sock *sk);
 void ttp_stream_send_ack_seq(struct sock *sk, u32 seq);

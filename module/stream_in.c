@@ -163,7 +163,8 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	ctsk->ts_recent = TTP_STREAM_CB(skb)->tsval;
 	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
 	ctsk->snd_wl1 = ctsk->irs;
-	ctsk->iss = ttp_stream_isn(iph->daddr, iph->saddr, th->dest, th->source);
+	ctsk->iss = ttp_stream_isn(sock_net(sk), iph->daddr, iph->saddr,
+				   th->dest, th->source);
 	ctsk->snd_wl2 = ctsk->iss;
 	if (ttp_stream_set_mss(child) < 0)
 		goto fail;

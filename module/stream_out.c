@@ -23,12 +23,17 @@ static siphash_aligned_key_t ttp_isn_key;
 /*
  * RFC 6528: ISN = M + F(4-tuple, secret), M a clock ticking every
  * 4 microseconds (here 4.096: ns >> 12), F a keyed hash (SipHash) of the
- * addresses and ports with a key drawn once per boot.
+ * addresses and ports with a key drawn once per boot. A test may fix the
+ * ISNs of a namespace instead (net.ttp.stream_isn, 0 = off), e.g. just
+ * below the 32-bit wrap.
  */
-u32 ttp_stream_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+u32 ttp_stream_isn(struct net *net, __be32 saddr, __be32 daddr, __be16 sport,
+		   __be16 dport)
 {
-	u32 f;
+	u32 f = READ_ONCE(ttp_pernet(net)->stream_isn);
 
+	if (f)
+		return f;
 	net_get_random_once(&ttp_isn_key, sizeof(ttp_isn_key));
 	f = siphash_3u32((__force u32)saddr, (__force u32)daddr,
 			 (__force u32)sport << 16 | (__force u32)dport,

@@ -182,6 +182,7 @@ struct ttp_net {
 	int			keepalive_time;	/* net.ttp.keepalive_time, s */
 	int			keepalive_intvl; /* net.ttp.keepalive_intvl, s */
 	int			keepalive_probes; /* net.ttp.keepalive_probes */
+	u32			stream_isn;	/* net.ttp.stream_isn: test only */
 	struct ctl_table_header	*sysctl;
 };
 

@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Fault injection: run a datagram workload with failslab failing 1 in 8 of
-# the slab allocations made by this task with ttp.ko on the stack, then show
-# that every failure was a clean error, nothing was left behind (no socket in
-# /proc/net/ttp, module reference count back to 0, rmmod works) and nothing
-# was stuck. KASAN, kmemleak and lockdep in the debug kernel watch the same
-# run; the VM runner fails it on any report. Skips where the kernel has no
-# failslab (Debian's own kernels).
+# Fault injection: run a datagram workload, then a stream workload (listen,
+# connect, accept, data both ways, close, round after round on loopback),
+# with failslab failing 1 in 8 of the slab allocations made by the workload's
+# task with ttp.ko on the stack, then show that every failure was a clean
+# error, that the streams still moved every byte, that nothing was left
+# behind (no socket in /proc/net/ttp within a bounded wait, module reference
+# count back to 0, rmmod works) and that nothing was stuck. KASAN, kmemleak
+# and lockdep in the debug kernel watch the same run; the VM runner fails it
+# on any report. Skips where the kernel has no failslab (Debian's own
+# kernels).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 fs=/sys/kernel/debug/failslab
@@ -24,7 +27,7 @@ if ! grep -q '^ttp ' /proc/modules; then
 	exit 1
 fi
 
-echo "1..3"
+echo "1..5"
 fail=0
 # The module's memory, from /proc/modules: "ttp SIZE REFS DEPS STATE ADDR".
 line=$(grep '^ttp ' /proc/modules)
@@ -36,20 +39,39 @@ reset() {
 	echo 0 >"$fs/require-end"
 }
 trap reset EXIT
-echo N >"$fs/ignore-gfp-wait"
-echo Y >"$fs/task-filter"
-echo 0 >"$fs/verbose"
-echo -1 >"$fs/times"
-echo 0 >"$fs/space"
-echo 1 >"$fs/interval"
-echo "$start" >"$fs/require-start"
-echo "$end" >"$fs/require-end"
-echo 10 >"$fs/stacktrace-depth"
-echo 12 >"$fs/probability"
-
+arm() {
+	echo N >"$fs/ignore-gfp-wait"
+	echo Y >"$fs/task-filter"
+	echo 0 >"$fs/verbose"
+	echo -1 >"$fs/times"
+	echo 0 >"$fs/space"
+	echo 1 >"$fs/interval"
+	echo "$start" >"$fs/require-start"
+	echo "$end" >"$fs/require-end"
+	echo 10 >"$fs/stacktrace-depth"
+	echo 12 >"$fs/probability"
+}
 # Only the workload fails allocations: make-it-fail is set in its own shell.
-out=$(timeout 120 bash -c 'echo 1 >/proc/self/make-it-fail && exec "$0" 400' \
-	"$here/dgram_workload" 2>&1)
+under_failslab() {
+	timeout 120 bash -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' \
+		_ "$@" 2>&1
+}
+# wait_clean SECONDS: until no socket is left and no reference holds the
+# module (sockets are freed after an RCU grace period); sets left and refs
+wait_clean() {
+	local i
+
+	for ((i = 0; i < $1 * 10; i++)); do
+		left=$(($(wc -l </proc/net/ttp) - 1))
+		refs=$(cat /sys/module/ttp/refcnt)
+		[ "$left" = 0 ] && [ "$refs" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+arm
+out=$(under_failslab "$here/dgram_workload" 400)
 rc=$?
 reset
 echo "# $out"
@@ -63,24 +85,45 @@ else
 	fail=1
 fi
 
-# Sockets are freed after an RCU grace period: give them a moment.
-for _ in $(seq 50); do
-	[ "$(cat /sys/module/ttp/refcnt)" = 0 ] && break
-	sleep 0.1
-done
-left=$(($(wc -l </proc/net/ttp) - 1))
-refs=$(cat /sys/module/ttp/refcnt)
-if [ "$left" = 0 ] && [ "$refs" = 0 ]; then
+if wait_clean 5; then
 	echo "ok 2 failslab: no socket left behind"
 else
 	echo "not ok 2 failslab: $left sockets in /proc/net/ttp, refcnt $refs"
 	fail=1
 fi
 
-if rmmod ttp && insmod "${TTP_KO:?}"; then
-	echo "ok 3 failslab: module unloads and loads again"
+# The streams: an orphan whose peer's FIN never comes (a reset whose
+# allocation failed) waits net.ttp.fin_timeout, lowered for the run; the
+# others end within TIME_WAIT (net.ttp.tw_timeout_ms, 1 s).
+fin_timeout=$(cat /proc/sys/net/ttp/fin_timeout)
+echo 3 >/proc/sys/net/ttp/fin_timeout
+arm
+out=$(under_failslab "$here/stream_workload" 300 60 8192)
+rc=$?
+reset
+echo "# $out"
+injected=$(sed -n 's/.*injected=\([0-9]*\).*/\1/p' <<<"$out")
+complete=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$out")
+if [ "$rc" = 0 ] && [ "${injected:-0}" -gt 0 ] && [ "${complete:-0}" -gt 0 ]; then
+	echo "ok 3 failslab: stream: every injected failure was a clean error, every byte arrived ($out)"
 else
-	echo "not ok 3 failslab: rmmod/insmod failed"
+	echo "not ok 3 failslab: stream: workload rc=$rc, injected=${injected:-none}, complete=${complete:-none}"
+	fail=1
+fi
+
+if wait_clean 15; then
+	echo "ok 4 failslab: stream: no socket left behind"
+else
+	echo "not ok 4 failslab: stream: $left sockets after 15 s, refcnt $refs"
+	sed 's/^/# /' /proc/net/ttp
+	fail=1
+fi
+echo "$fin_timeout" >/proc/sys/net/ttp/fin_timeout
+
+if rmmod ttp && insmod "${TTP_KO:?}"; then
+	echo "ok 5 failslab: module unloads and loads again"
+else
+	echo "not ok 5 failslab: rmmod/insmod failed"
 	fail=1
 fi
 exit $fail
