@@ -10,6 +10,22 @@
 
 #include "stream.h"
 
+/*
+ * The payload room of a new skb: what is left of the write, at most an
+ * MSS, at least what a 2 KB buffer holds (small writes that follow fill
+ * it, as Nagle would have them). Never a whole MSS for a few bytes: every
+ * skb is charged by its buffer's size, here and, through loopback or
+ * veth, at the receiver, and on loopback an MSS is 64 KB.
+ */
+static u32 ttp_stream_skb_room(const struct ttp_stream_sock *tsk,
+			       size_t left)
+{
+	size_t small = SKB_WITH_OVERHEAD(2048) - MAX_HEADER -
+		       TTP_STREAM_MAX_HDR;
+
+	return min_t(size_t, tsk->mss, max(left, small));
+}
+
 /* Copy @len bytes of the write from @msg into the write queue. */
 static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 			   long *timeo)
@@ -32,7 +48,8 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 					break;
 				continue;
 			}
-			skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR + tsk->mss,
+			skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR +
+					ttp_stream_skb_room(tsk, len - copied),
 					sk->sk_allocation);
 			if (!skb) {
 				err = -ENOBUFS;
