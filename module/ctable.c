@@ -177,15 +177,26 @@ struct sock *ttp_listener_lookup(struct net *net, __be32 daddr, __be16 dport,
 	return best;
 }
 
+static bool ttp_stream_port_taken(struct ttp_ctable *ct, const struct sock *sk,
+				  u16 port);
+
+/*
+ * A socket that just went to LISTEN joins the listeners, unless its port
+ * is shared (SO_REUSEADDR) with one that listens already: -EADDRINUSE.
+ */
 int ttp_listener_hash(struct sock *sk)
 {
 	struct ttp_ctable *ct = ttp_ct(sock_net(sk));
 	u16 port = inet_sk(sk)->inet_num;
+	int err = -EADDRINUSE;
 
 	spin_lock_bh(&ct->lock);
-	sk_add_node_rcu(sk, &ct->listen[port & (TTP_PORT_HASH_SIZE - 1)]);
+	if (!ttp_stream_port_taken(ct, sk, port)) {
+		sk_add_node_rcu(sk, &ct->listen[port & (TTP_PORT_HASH_SIZE - 1)]);
+		err = 0;
+	}
 	spin_unlock_bh(&ct->lock);
-	return 0;
+	return err;
 }
 
 void ttp_listener_unhash(struct sock *sk)
@@ -229,9 +240,10 @@ static struct hlist_head *ttp_port_chain(struct ttp_ctable *ct, u16 port)
 }
 
 /*
- * May @sk bind to the port @sk2 holds? As TCP: both bound to different
- * addresses or devices, or @sk asks SO_REUSEADDR and @sk2 either lingers in
- * TIME_WAIT or also asked for it and is not listening.
+ * May @sk bind to the port @sk2 holds? As TCP (inet_bind_conflict()): both
+ * bound to different addresses or devices, or both asked for SO_REUSEADDR
+ * and @sk2 is not listening. A connection in TIME_WAIT has its listener's
+ * SO_REUSEADDR: without it, it keeps the port from everyone.
  */
 static bool ttp_stream_clash(const struct sock *sk, const struct sock *sk2)
 {
@@ -243,8 +255,7 @@ static bool ttp_stream_clash(const struct sock *sk, const struct sock *sk2)
 	if (sk->sk_rcv_saddr && sk2->sk_rcv_saddr &&
 	    sk->sk_rcv_saddr != sk2->sk_rcv_saddr)
 		return false;
-	if (sk->sk_reuse && (sk2->sk_state == TCP_TIME_WAIT ||
-			     (sk2->sk_reuse && sk2->sk_state != TCP_LISTEN)))
+	if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != TCP_LISTEN)
 		return false;
 	return true;
 }
@@ -408,10 +419,10 @@ void ttp_stream_put_port(struct sock *sk)
 	struct ttp_ctable *ct = ttp_ct(sock_net(sk));
 
 	spin_lock_bh(&ct->lock);
+	/* inet_sport stays, as TCP's: getsockname() still shows the port */
 	if (!hlist_unhashed(&sk->sk_bind_node)) {
 		hlist_del_init_rcu(&sk->sk_bind_node);
 		inet_sk(sk)->inet_num = 0;
-		WRITE_ONCE(inet_sk(sk)->inet_sport, 0);
 	}
 	spin_unlock_bh(&ct->lock);
 }

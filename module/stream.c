@@ -222,10 +222,16 @@ static int ttp_stream_listen(struct socket *sock, int backlog)
 		if (err)
 			goto out;
 	}
-	/* a listening socket's port is its own until it closes */
-	sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+	/*
+	 * As inet_csk_listen_start(): LISTEN first, then the port is checked
+	 * again, now against sockets that share it by SO_REUSEADDR (only
+	 * one of them may listen). An auto-bound port stays unlocked: a
+	 * listener that stops gives it back, as TCP's.
+	 */
 	ttp_stream_set_state(sk, TCP_LISTEN);
-	ttp_listener_hash(sk);
+	err = ttp_listener_hash(sk);
+	if (err)	/* not hashed, the port kept: only the state to undo */
+		smp_store_release(&sk->sk_state, TCP_CLOSE);
 out:
 	release_sock(sk);
 	return err;
@@ -287,19 +293,68 @@ fail:
 	return err;
 }
 
-/* Abort whatever connection there is (connect(AF_UNSPEC), a failed connect). */
+/* Reset and free every child a closing listener still holds. */
+static void ttp_stream_close_children(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk), *ctsk;
+	struct sock *child;
+	LIST_HEAD(all);
+
+	spin_lock_bh(&tsk->accept_lock);
+	list_splice_init(&tsk->syn_q, &all);
+	list_splice_tail_init(&tsk->accept_q, &all);
+	list_for_each_entry(ctsk, &all, child_node)
+		ctsk->parent = NULL;
+	WRITE_ONCE(sk->sk_ack_backlog, 0);
+	spin_unlock_bh(&tsk->accept_lock);
+
+	while ((ctsk = list_first_entry_or_null(&all, struct ttp_stream_sock,
+						child_node))) {
+		child = (struct sock *)ctsk;
+		list_del_init(&ctsk->child_node);
+		local_bh_disable();
+		bh_lock_sock_nested(child);
+		sock_orphan(child);
+		if (child->sk_state != TCP_CLOSE) {
+			ttp_stream_send_active_reset(child, GFP_ATOMIC);
+			ttp_stream_done(child);
+		}
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(sk);		/* the child's reference on us */
+		sock_put(child);	/* the queue's */
+	}
+}
+
+/*
+ * Abort whatever there is and leave a socket as new, as tcp_disconnect():
+ * connect(AF_UNSPEC), shutdown() of a listener or of a connect() in
+ * progress, a failed connect(). A listener stops (its children are
+ * reset); a connection is reset, and the reset is the socket's error, as
+ * is the abort of a connect() in progress; unread data is dropped.
+ */
 static int ttp_stream_disconnect(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	int old = sk->sk_state;
 
-	if (sk->sk_state == TCP_LISTEN)
-		return -EINVAL;	/* TODO: close the listener's children */
-	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-				   TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
-				   TCPF_SYN_RECV))
+	if (old == TCP_LISTEN) {
+		ttp_stream_set_state(sk, TCP_CLOSE);
+		ttp_stream_close_children(sk);
+	} else if (((1 << old) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				  TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				  TCPF_SYN_RECV)) ||
+		   (((1 << old) & (TCPF_CLOSING | TCPF_LAST_ACK)) &&
+		    tsk->snd_nxt != tsk->write_seq)) {
 		ttp_stream_send_active_reset(sk, sk->sk_allocation);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	} else if (old == TCP_SYN_SENT) {
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
 	if (sk->sk_state != TCP_CLOSE)
 		ttp_stream_done(sk);
+	ttp_stream_purge(sk, true);
+	WRITE_ONCE(sk->sk_peek_off, -1);
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	tsk->fin_sent = 0;
@@ -313,6 +368,8 @@ static int ttp_stream_disconnect(struct sock *sk)
 		inet_sk(sk)->inet_rcv_saddr = 0;
 	}
 	sk_dst_reset(sk);
+	if (sk->sk_err)
+		sk_error_report(sk);
 	return 0;
 }
 
@@ -503,6 +560,23 @@ static int ttp_stream_getname(struct socket *sock, struct sockaddr *uaddr,
 	return ttp_getname(sock, uaddr, peer);
 }
 
+/*
+ * Is there something to read, as tcp_stream_is_readable() sees it: at
+ * least SO_RCVLOWAT bytes in order, or a receive buffer nearly full (the
+ * reader must empty it for the window to open)?
+ */
+static bool ttp_stream_readable(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	int avail = READ_ONCE(tsk->rcv_nxt) - READ_ONCE(tsk->copied_seq);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+
+	if (avail <= 0 || skb_queue_empty_lockless(&sk->sk_receive_queue))
+		return false;
+	return avail >= sock_rcvlowat(sk, 0, INT_MAX) ||
+	       atomic_read(&sk->sk_rmem_alloc) > rcvbuf - (rcvbuf >> 3);
+}
+
 /* The poll mask, as tcp_poll() computes it. */
 static __poll_t ttp_stream_poll(struct file *file, struct socket *sock,
 				poll_table *wait)
@@ -525,7 +599,7 @@ static __poll_t ttp_stream_poll(struct file *file, struct socket *sock,
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (ttp_stream_readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (!(shutdown & SEND_SHUTDOWN)) {
 			if (sk_stream_is_writeable(sk)) {
@@ -602,39 +676,6 @@ static int ttp_stream_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/* Reset and free every child a closing listener still holds. */
-static void ttp_stream_close_children(struct sock *sk)
-{
-	struct ttp_stream_sock *tsk = ttp_ssk(sk), *ctsk;
-	struct sock *child;
-	LIST_HEAD(all);
-
-	spin_lock_bh(&tsk->accept_lock);
-	list_splice_init(&tsk->syn_q, &all);
-	list_splice_tail_init(&tsk->accept_q, &all);
-	list_for_each_entry(ctsk, &all, child_node)
-		ctsk->parent = NULL;
-	WRITE_ONCE(sk->sk_ack_backlog, 0);
-	spin_unlock_bh(&tsk->accept_lock);
-
-	while ((ctsk = list_first_entry_or_null(&all, struct ttp_stream_sock,
-						child_node))) {
-		child = (struct sock *)ctsk;
-		list_del_init(&ctsk->child_node);
-		local_bh_disable();
-		bh_lock_sock_nested(child);
-		sock_orphan(child);
-		if (child->sk_state != TCP_CLOSE) {
-			ttp_stream_send_active_reset(child, GFP_ATOMIC);
-			ttp_stream_done(child);
-		}
-		bh_unlock_sock(child);
-		local_bh_enable();
-		sock_put(sk);		/* the child's reference on us */
-		sock_put(child);	/* the queue's */
-	}
-}
-
 /* Our FIN is acknowledged, or the connection is over: SO_LINGER waits so long. */
 static bool ttp_stream_fin_done(struct sock *sk)
 {
@@ -707,4 +748,5 @@ const struct proto_ops ttp_stream_ops = {
 	.sendmsg	= ttp_stream_sendmsg,
 	.recvmsg	= ttp_stream_recvmsg,
 	.mmap		= sock_no_mmap,
+	.set_peek_off	= sk_set_peek_off,
 };

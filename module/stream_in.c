@@ -506,6 +506,37 @@ static void ttp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	ttp_inc_stats(sock_net(sk), TTP_MIB_OFOQUEUE);
 }
 
+/* Would charging @skb pass twice the receive buffer? */
+static bool ttp_rmem_over(struct sock *sk, const struct sk_buff *skb)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	       2 * READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Charging @skb would pass the receive buffer's limit. A segment that came
+ * by loopback or veth is the sender's own buffer, which can be many times
+ * its payload (a piece split off a 64 KB skb keeps all of it): rather than
+ * refuse data inside the window we offered, copy it into a buffer its own
+ * size, as TCP collapses its queue under memory pressure. Returns the skb
+ * to go on with: a copy, or @skb itself.
+ */
+static struct sk_buff *ttp_stream_compact(struct sk_buff *skb)
+{
+	struct sk_buff *nskb;
+
+	if (skb->truesize <= SKB_TRUESIZE(SKB_DATA_ALIGN(skb->len)))
+		return skb;
+	nskb = alloc_skb(skb->len, GFP_ATOMIC);
+	if (!nskb || skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+		kfree_skb(nskb);
+		return skb;
+	}
+	memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+	consume_skb(skb);
+	return nskb;
+}
+
 /*
  * RFC 9293 3.10.7.4, seventh and eighth: the payload and the FIN. @skb
  * holds the payload only. Consumes it.
@@ -523,17 +554,25 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	/* a closed reader gets no more data: the peer is told (RFC 9293 3.10.7.4) */
-	if (skb->len && sock_flag(sk, SOCK_DEAD) &&
+	/*
+	 * No reader for new data once we sent our FIN and shut reading
+	 * (shutdown(SHUT_RDWR), close()): the peer is told with a reset, and
+	 * so is our user, if any (RFC 9293 3.10.7.4; TCP's TCPAbortOnData).
+	 */
+	if (skb->len && (sk->sk_shutdown & RCV_SHUTDOWN) &&
+	    sk->sk_state != TCP_ESTABLISHED &&
 	    ttp_seq_after(cb->seq + skb->len, tsk->rcv_nxt)) {
 		kfree_skb(skb);
 		ttp_stream_send_active_reset(sk, GFP_ATOMIC);
-		ttp_stream_reset(sk, 0);
+		ttp_stream_reset(sk, sock_flag(sk, SOCK_DEAD) ? 0 : ECONNRESET);
 		return;
 	}
+	if (ttp_rmem_over(sk, skb)) {
+		skb = ttp_stream_compact(skb);
+		cb = TTP_STREAM_CB(skb);
+	}
 	/* a peer that ignores our window does not get our memory */
-	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    2 * READ_ONCE(sk->sk_rcvbuf)) {
+	if (ttp_rmem_over(sk, skb)) {
 		atomic_inc(&sk->sk_drops);
 		ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
 		kfree_skb(skb);

@@ -162,49 +162,99 @@ static void ttp_stream_read_done(struct sock *sk)
 		ttp_stream_send_ack(sk);
 }
 
+/*
+ * Where a read starts: copied_seq, or with MSG_PEEK that plus SO_PEEK_OFF.
+ * The offset moves on with each peek and back with each read
+ * (sk_peek_offset_fwd/bwd), as TCP's.
+ */
+static u32 ttp_stream_peek_start(struct sock *sk, int flags, u32 *peek_off)
+{
+	*peek_off = max(sk_peek_offset(sk, flags), 0);
+	return ttp_ssk(sk)->copied_seq + *peek_off;
+}
+
+/*
+ * Copy (or with MSG_TRUNC skip) what is in order from *@seq on, at most
+ * @len bytes; a read (not MSG_PEEK) frees what it used up. Returns the
+ * bytes taken or -EFAULT; *@found: there was data at *@seq.
+ */
+static int ttp_stream_take(struct sock *sk, struct msghdr *msg, size_t len,
+			   int flags, u32 *seq, bool *found)
+{
+	struct sk_buff *skb, *tmp;
+	u32 offset, n;
+	int copied = 0;
+
+	skb_queue_walk_safe(&sk->sk_receive_queue, skb, tmp) {
+		offset = *seq - TTP_STREAM_CB(skb)->seq;
+		if (offset >= skb->len)
+			continue;
+		*found = true;
+		n = min_t(size_t, skb->len - offset, len - copied);
+		if (!(flags & MSG_TRUNC) &&
+		    skb_copy_datagram_msg(skb, offset, msg, n))
+			return copied ?: -EFAULT;
+		copied += n;
+		WRITE_ONCE(*seq, *seq + n);
+		if (flags & MSG_PEEK) {
+			sk_peek_offset_fwd(sk, n);
+		} else {
+			sk_peek_offset_bwd(sk, n);
+			if (offset + n == skb->len) {
+				__skb_unlink(skb, &sk->sk_receive_queue);
+				kfree_skb(skb);
+			}
+		}
+		if (copied == len)
+			break;
+	}
+	return copied;
+}
+
+/*
+ * As tcp_recvmsg(): MSG_PEEK (from SO_PEEK_OFF), MSG_WAITALL and
+ * SO_RCVLOWAT, MSG_TRUNC (the bytes are dropped, not copied), MSG_DONTWAIT
+ * and SO_RCVTIMEO. A read of 0 bytes still waits for data (or end of file,
+ * or an error) and then returns 0: a probe of the connection's state.
+ */
 int ttp_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		       int flags)
 {
 	struct sock *sk = sock->sk;
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	int copied = 0, target, err = 0, n;
-	u32 peek_seq, *seq, offset;
-	struct sk_buff *skb, *tmp;
+	u32 peek_seq, peek_off = 0, *seq;
+	int copied = 0, target, n;
+	bool found;
 	long timeo;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return flags & MSG_OOB ? -EINVAL : -EAGAIN;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;		/* no stream error is queued */
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {
-		release_sock(sk);
-		return -ENOTCONN;
+		copied = -ENOTCONN;
+		goto out;
+	}
+	if (flags & MSG_OOB) {
+		copied = -EINVAL;	/* no urgent data, ever */
+		goto out;
 	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
-	peek_seq = tsk->copied_seq;
-	seq = (flags & MSG_PEEK) ? &peek_seq : &tsk->copied_seq;
+	seq = &tsk->copied_seq;
+	if (flags & MSG_PEEK) {
+		peek_seq = ttp_stream_peek_start(sk, flags, &peek_off);
+		seq = &peek_seq;
+	}
 
-	while (copied < len) {
-		skb_queue_walk_safe(&sk->sk_receive_queue, skb, tmp) {
-			offset = *seq - TTP_STREAM_CB(skb)->seq;
-			if (offset >= skb->len)
-				continue;
-			n = min_t(u32, skb->len - offset, len - copied);
-			err = skb_copy_datagram_msg(skb, offset, msg, n);
-			if (err) {
-				copied = copied ?: -EFAULT;
-				goto out;
-			}
-			copied += n;
-			*seq += n;
-			if (!(flags & MSG_PEEK) && offset + n == skb->len) {
-				__skb_unlink(skb, &sk->sk_receive_queue);
-				kfree_skb(skb);
-			}
-			if (copied == len)
-				break;
+	do {
+		found = false;
+		n = ttp_stream_take(sk, msg, len - copied, flags, seq, &found);
+		if (n < 0) {
+			copied = copied ?: n;
+			break;
 		}
-		if (copied >= target)
+		copied += n;
+		if (copied >= target || (!len && found))
 			break;
 		/* as tcp_recvmsg(): what ends a read, in this order */
 		if (copied) {
@@ -236,13 +286,24 @@ int ttp_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		}
 		if (!(flags & MSG_PEEK))
 			ttp_stream_read_done(sk);
-		sk_wait_data(sk, &timeo, NULL);
-	}
-out:
+		/* for something new: a peek may have seen all there is */
+		sk_wait_data(sk, &timeo, skb_peek_tail(&sk->sk_receive_queue));
+		/* another reader took what we were peeking at: start anew */
+		if ((flags & MSG_PEEK) &&
+		    peek_seq - peek_off - copied != tsk->copied_seq)
+			peek_seq = tsk->copied_seq + peek_off + copied;
+	} while (copied < len);
+
 	if (!(flags & MSG_PEEK))
 		ttp_stream_read_done(sk);
+out:
 	release_sock(sk);
 	return copied;
+}
+
+static bool ttp_stream_handshaking(const struct sock *sk)
+{
+	return (1 << READ_ONCE(sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV);
 }
 
 int ttp_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
@@ -252,24 +313,34 @@ int ttp_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	int amount;
 
 	switch (cmd) {
-	case SIOCINQ:
+	case SIOCINQ:	/* as tcp_inq(): bytes in order not read, no FIN */
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
 		lock_sock(sk);
-		amount = tsk->rcv_nxt - tsk->copied_seq;
-		if (amount && (sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    sock_flag(sk, SOCK_DONE) && !ttp_stream_unread(sk))
-			amount = 0;
-		if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_SYN_SENT)
-			amount = skb_queue_empty(&sk->sk_receive_queue) ? 0 :
-				 amount;
+		amount = 0;
+		if (!ttp_stream_handshaking(sk)) {
+			amount = tsk->rcv_nxt - tsk->copied_seq;
+			if (amount && sock_flag(sk, SOCK_DONE))
+				amount--;
+		}
 		release_sock(sk);
 		break;
+	/*
+	 * Not acknowledged, sent or not (a FIN counts); or not sent. As TCP's,
+	 * after a reset the figures stay: what the reset threw away.
+	 */
 	case SIOCOUTQ:
+	case SIOCOUTQNSD:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		amount = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_CLOSE) ?
-			 0 : READ_ONCE(tsk->write_seq) - READ_ONCE(tsk->snd_una);
+		amount = 0;
+		if (!ttp_stream_handshaking(sk))
+			amount = READ_ONCE(tsk->write_seq) -
+				 (cmd == SIOCOUTQ ? READ_ONCE(tsk->snd_una) :
+				  READ_ONCE(tsk->snd_nxt));
+		break;
+	case SIOCATMARK:	/* at urgent data? There is none, ever */
+		amount = 0;
 		break;
 	default:
 		return -ENOIOCTLCMD;

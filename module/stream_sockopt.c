@@ -6,6 +6,11 @@
  */
 #include "stream.h"
 
+/* The keepalive times go up to TCP's MAX_TCP_KEEPIDLE and _KEEPINTVL (s). */
+#define TTP_KEEPALIVE_MAX	32767
+/* and the probes up to its MAX_TCP_KEEPCNT */
+#define TTP_KEEPCNT_MAX		127
+
 static int ttp_stream_set_int(struct sock *sk, int optname, int val)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
@@ -17,18 +22,18 @@ static int ttp_stream_set_int(struct sock *sk, int optname, int val)
 			ttp_stream_push(sk, true);
 		return 0;
 	case TTP_KEEPIDLE:
-		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
+		if (val < 1 || val > TTP_KEEPALIVE_MAX)
 			return -EINVAL;
 		tsk->keepidle = val;
 		ttp_stream_reset_keepalive(sk);
 		return 0;
 	case TTP_KEEPINTVL:
-		if (val < 1 || val > MAX_SCHEDULE_TIMEOUT / HZ)
+		if (val < 1 || val > TTP_KEEPALIVE_MAX)
 			return -EINVAL;
 		tsk->keepintvl = val;
 		return 0;
 	case TTP_KEEPCNT:
-		if (val < 1 || val > 127)
+		if (val < 1 || val > TTP_KEEPCNT_MAX)
 			return -EINVAL;
 		tsk->keepcnt = val;
 		return 0;
