@@ -123,10 +123,17 @@ static void ttp_stream_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
-/* proto.destroy: the last reference is going (socket lock not needed). */
+/*
+ * sk_destruct: the last reference is gone (socket lock not needed). It
+ * stands in for the datagram's ttp_sock_destruct(), so it lets go of all
+ * that one does: the queues, the cached route, IP_OPTIONS.
+ */
 static void ttp_stream_destruct(struct sock *sk)
 {
 	ttp_stream_purge(sk, true);
+	skb_queue_purge(&sk->sk_error_queue);
+	sk_dst_reset(sk);
+	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(sk->sk_wmem_queued);
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 }
