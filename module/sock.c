@@ -136,3 +136,10 @@ int ttp_release(struct socket *sock)
 	sock_put(sk);
 	return 0;
 }
+
+/* shutdown()'s @how as sk_shutdown bits, or -EINVAL, as inet_shutdown(). */
+int ttp_shutdown_mask(int how)
+{
+	how++;	/* SHUT_RD/WR/RDWR -> RCV_SHUTDOWN/SEND_SHUTDOWN/both */
+	return (how & ~SHUTDOWN_MASK) || !how ? -EINVAL : how;
+}

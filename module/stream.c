@@ -647,9 +647,9 @@ static int ttp_stream_shutdown(struct socket *sock, int how)
 	struct sock *sk = sock->sk;
 	int err = 0;
 
-	how++;	/* SHUT_RD/WR/RDWR -> RCV_SHUTDOWN/SEND_SHUTDOWN/both */
-	if ((how & ~SHUTDOWN_MASK) || !how)
-		return -EINVAL;
+	how = ttp_shutdown_mask(how);
+	if (how < 0)
+		return how;
 
 	lock_sock(sk);
 	if (sock->state == SS_CONNECTING) {

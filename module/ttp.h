@@ -263,6 +263,7 @@ int ttp_err(struct sk_buff *skb, u32 info);
 int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
 int ttp_local_addr_type(struct sock *sk, __be32 addr);
 bool ttp_needs_bind_cap(struct net *net, u16 port);
+int ttp_shutdown_mask(int how);
 int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 void ttp_sock_init(struct sock *sk);
 
