@@ -209,14 +209,7 @@ command -v tc > /dev/null || bail_out "tc missing (iproute2)"
 trap 'ensure_loaded; ttp_cleanup' EXIT
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
-NO_NETEM=''
-if ! err=$(tc -n "$A" qdisc add dev va root netem loss 1% 2>&1); then
-	case $err in
-	*nknown*) NO_NETEM="no netem (CONFIG_NET_SCH_NETEM): $err" ;;
-	*) bail_out "netem on va: $err" ;;
-	esac
-fi
-tc -n "$A" qdisc del dev va root 2> /dev/null
+netem_check "$A" va
 # the slab caches the module owns, to check that they empty and go
 awk 'NR > 2 && tolower($1) ~ /ttp/ { print $1 }' /proc/slabinfo \
 	> "$TMPD/slabs" 2> /dev/null

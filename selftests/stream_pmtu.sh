@@ -26,20 +26,11 @@ uname -r | grep -q -- '-ttp-debug$' && SCALE=4
 # ipstat NS TAG FIELD: a counter of /proc/net/snmp (TAG Icmp:, Ip:...) in NS
 ipstat()
 {
-	local l names=() vals=() i
+	local i
 
-	ns_lines "$1" snmp
-	for l in "${LINES[@]}"; do
-		[[ $l == "$2 "* ]] || continue
-		if [ ${#names[@]} = 0 ]; then
-			read -r -a names <<< "$l"
-		else
-			read -r -a vals <<< "$l"
-			break
-		fi
-	done
-	for ((i = 1; i < ${#names[@]}; i++)); do
-		[ "${names[i]}" = "$3" ] && { echo "${vals[i]}"; return; }
+	snmp_read "$1" snmp "$2"
+	for ((i = 1; i < ${#SNMP_NAMES[@]}; i++)); do
+		[ "${SNMP_NAMES[i]}" = "$3" ] && { echo "${SNMP_VALS[i]}"; return; }
 	done
 	echo "no $2 $3 in /proc/net/snmp"
 	return 1

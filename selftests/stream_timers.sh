@@ -374,14 +374,7 @@ command -v tc > /dev/null || bail_out "tc missing (iproute2)"
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 # a kernel without netem is a missing capability (for the cases that need it)
-NO_NETEM=''
-if ! err=$(tc -n "$A" qdisc add dev va root netem loss 1% 2>&1); then
-	case $err in
-	*nknown*) NO_NETEM="no netem (CONFIG_NET_SCH_NETEM): $err" ;;
-	*) bail_out "netem on va: $err" ;;
-	esac
-fi
-tc -n "$A" qdisc del dev va root 2> /dev/null
+netem_check "$A" va
 
 tap_begin 7
 run_case "stream_timers: SYN into a black hole: ETIMEDOUT after syn_retries" \

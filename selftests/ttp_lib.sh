@@ -200,19 +200,12 @@ no_ipv6()
 # whole script.
 setup_netem_pair()
 {
-	local err
-
 	require_basics
 	command -v tc > /dev/null || bail_out "tc missing (iproute2)"
 	setup_ns A B || bail_out "cannot create namespaces"
 	link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
-	# a kernel without netem is a missing capability; any other failure is ours
-	if ! err=$(tc -n "$A" qdisc add dev va root netem loss 1% 2>&1); then
-		case $err in
-		*nknown*) skip_all "no netem (CONFIG_NET_SCH_NETEM): $err" ;;
-		esac
-		bail_out "netem on va: $err"
-	fi
+	netem_check "$A" va
+	[ -z "$NO_NETEM" ] || skip_all "$NO_NETEM"
 	ttp_netem "$A" va loss 1% || bail_out "cannot set up ttp_netem on va"
 	tc -n "$A" qdisc del dev va root || bail_out "cannot remove netem from va"
 }
@@ -286,26 +279,52 @@ ns_lines()
 # one), space separated
 snmp()
 {
-	local ns=$1 l names=() vals=() out=() k i
+	local ns=$1 out=() k i
 
 	shift
-	ns_lines "$ns" "${SNMP##*/}"
+	snmp_read "$ns" "${SNMP##*/}" "$SNMP_TAG"
+	for k in "$@"; do
+		for ((i = 1; i < ${#SNMP_NAMES[@]}; i++)); do
+			[ "${SNMP_NAMES[i]}" = "$k" ] && break
+		done
+		out+=("${SNMP_VALS[i]:-0}")
+	done
+	echo "${out[*]}"
+}
+
+# snmp_read NS FILE TAG: the names line and the values line of TAG ("Ttp:",
+# "Icmp:") in /proc/net/FILE as NS sees it, in SNMP_NAMES and SNMP_VALS
+snmp_read()
+{
+	local l
+
+	SNMP_NAMES=() SNMP_VALS=()
+	ns_lines "$1" "$2"
 	for l in "${LINES[@]}"; do
-		[[ $l == "$SNMP_TAG "* ]] || continue
-		if [ ${#names[@]} = 0 ]; then
-			read -r -a names <<< "$l"
+		[[ $l == "$3 "* ]] || continue
+		if [ ${#SNMP_NAMES[@]} = 0 ]; then
+			read -r -a SNMP_NAMES <<< "$l"
 		else
-			read -r -a vals <<< "$l"
+			read -r -a SNMP_VALS <<< "$l"
 			break
 		fi
 	done
-	for k in "$@"; do
-		for ((i = 1; i < ${#names[@]}; i++)); do
-			[ "${names[i]}" = "$k" ] && break
-		done
-		out+=("${vals[i]:-0}")
-	done
-	echo "${out[*]}"
+}
+
+# netem_check NS DEV: NO_NETEM empty when netem works on DEV, else why not (a
+# kernel without netem lacks a capability); any other failure bails out
+netem_check()
+{
+	local err
+
+	NO_NETEM=''
+	if ! err=$(tc -n "$1" qdisc add dev "$2" root netem loss 1% 2>&1); then
+		case $err in
+		*nknown*) NO_NETEM="no netem (CONFIG_NET_SCH_NETEM): $err" ;;
+		*) bail_out "netem on $2: $err" ;;
+		esac
+	fi
+	tc -n "$1" qdisc del dev "$2" root 2> /dev/null
 }
 
 # port_bound NS PORT [ST]: is a socket bound to PORT in NS's socket table
