@@ -11,7 +11,8 @@
 # to run instead (make check KVER=6.1,6.12), or set TTP_ALLOW_MISSING_KERNELS=1 to
 # report it as a missing kernel and go on.
 # Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
-# Environment: V=1 (or CI=true) shows the VM consoles; TTP_KERNELS (default list);
+# The VM runs go $(nproc) at a time (TTP_CHECK_JOBS); a failed one's console end is
+# printed. Environment: V=1 runs one VM at a time and shows its console; TTP_KERNELS (default list);
 # TTP_ALLOW_MISSING_KERNELS=1; TTP_SHUFFLE=SEED|random (run the programs in a shuffled
 # order, in the VMs and on the host); TTP_VM_TIMEOUT (per kernel, default 900 s);
 # TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
@@ -32,8 +33,10 @@ if [ -n "${TTP_SHUFFLE:-}" ]; then
 	log "programs run in an order shuffled with TTP_SHUFFLE=$TTP_SHUFFLE"
 fi
 read -ra guest_cmd <<<"${TTP_CHECK_CMD:-selftests/run_guest.sh}"
-quiet=--quiet
-if [ "${V:-0}" = 1 ] || [ "${CI:-}" = true ]; then quiet=''; fi
+# V=1: one VM at a time, its console shown as it runs
+quiet=--quiet jobs=${TTP_CHECK_JOBS:-$(nproc)}
+if [ "${V:-0}" = 1 ]; then quiet='' jobs=${TTP_CHECK_JOBS:-1}; fi
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 
 passed=0 failed=0 skipped=0 ran=0 missing=()
 rows=()
@@ -146,6 +149,12 @@ if [ -n "$built" ]; then
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 fi
 
+# First every kernel is fetched and its ttp.ko built, one after the other;
+# then the VM runs (one per kernel, the debug kernel's parts each their own)
+# go through a queue, $jobs at a time, longest first. A VM runs its vCPUs in
+# one host thread (TCG), so two VMs on two cores do not slow each other down.
+declare -A krel=() kko=()
+queue=()
 for k in "${kernels[@]}"; do
 	[ -n "$built" ] || { row "$k" - - - - - "not run: the build failed"; continue; }
 	if ! load_kernel "$k"; then
@@ -171,28 +180,61 @@ for k in "${kernels[@]}"; do
 		failed=$((failed + 1))
 		continue
 	fi
-
-	res=$REPO/build/results/$k
-	rm -rf "$res"
-	mkdir -p "$res"
-	start=$(date +%s)
-	ran=$((ran + 1))
-	P=0 F=0 S=0 note=''
+	krel[$k]=$KREL kko[$k]=$ko
+	rm -rf "$REPO/build/results/$k" "$REPO/build/results/$k".vm*
+	mkdir -p "$REPO/build/results/$k"
 	part=0
 	while IFS= read -r args; do
 		part=$((part + 1))
-		r=$res
-		[ -z "$args" ] || r=$res/part$part
-		log "$k: running the suite in the VM${args:+ (part $part: $args)} (results in ${r#"$REPO"/})"
-		vrc=0
-		# shellcheck disable=SC2086 # $args: test names, one per word
-		bash "$VMDIR/vmrun.sh" --kernel "$k" --module "$ko" --results "$r" \
-			--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" $args </dev/null ||
-			vrc=$?
-		part_result "$r" "$vrc"
+		# KERNEL<tab>RESULTS DIR<tab>ARGS; a kernel of several parts goes first
+		if [ -z "$args" ]; then
+			queue+=("$k"$'\t'"$REPO/build/results/$k"$'\t')
+		else
+			queue=("$k"$'\t'"$REPO/build/results/$k/part$part"$'\t'"$args" "${queue[@]}")
+		fi
 	done < <(vm_parts "$k")
-	secs=$(($(date +%s) - start))s
-	row "$k" "$KREL" "$P" "$F" "$S" "$secs" "${note%; }"
+done
+
+# vm_job KERNEL DIR ARGS: one VM run; its exit status and seconds go to DIR/.vmrc
+vm_job() {
+	local t0 vrc=0
+	t0=$(date +%s)
+	mkdir -p "$2"
+	# shellcheck disable=SC2086 # $3: test names, one per word
+	bash "$VMDIR/vmrun.sh" --kernel "$1" --module "${kko[$1]}" --results "$2" \
+		--timeout "${TTP_VM_TIMEOUT:-900}" $quiet -- "${guest_cmd[@]}" $3 </dev/null \
+		2>&1 | tee "$2.vmrun.log" | { if [ -n "$quiet" ]; then cat >/dev/null; else cat; fi; } ||
+		vrc=${PIPESTATUS[0]}
+	echo "$vrc $(($(date +%s) - t0))" >"$2.vmrc"
+	log "${2#"$REPO"/build/results/}: VM done, status $vrc, $(($(date +%s) - t0))s"
+}
+
+[ ${#queue[@]} = 0 ] || log "${#queue[@]} VM runs, $jobs at a time (TTP_CHECK_JOBS)"
+for j in "${queue[@]}"; do
+	IFS=$'\t' read -r k r args <<<"$j"
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+	log "${r#"$REPO"/build/results/}: running ${args:-the suite} on ${krel[$k]} (VM console in ${r#"$REPO"/}/console.log)"
+	vm_job "$k" "$r" "$args" &
+done
+wait
+
+for k in "${kernels[@]}"; do
+	[ -n "${kko[$k]:-}" ] || continue
+	ran=$((ran + 1))
+	P=0 F=0 S=0 note='' secs=0
+	for j in "${queue[@]}"; do
+		IFS=$'\t' read -r jk r args <<<"$j"
+		[ "$jk" = "$k" ] || continue
+		read -r vrc s <"$r.vmrc" 2>/dev/null || vrc=3 s=0
+		secs=$((secs + s))
+		part_result "$r" "$vrc"
+		if [ "$vrc" != 0 ]; then
+			log "${r#"$REPO"/build/results/}: the VM's end:"
+			sed 's/^/    /' "$r.vmrun.log" >&2
+			tail -n 40 "$r/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+		fi
+	done
+	row "$k" "${krel[$k]}" "$P" "$F" "$S" "${secs}s" "${note%; }"
 	passed=$((passed + P)) failed=$((failed + F)) skipped=$((skipped + S))
 done
 

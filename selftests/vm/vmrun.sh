@@ -44,7 +44,7 @@ fi
 # The initramfs: static busybox, /init below, and the modules 9p needs (uncompressed,
 # dependencies first). Cached per kernel release and version of this script.
 initramfs() {
-	local key out tmp m
+	local key out tmp m f
 	key=$(cat "$0" "$VMDIR/lib.sh" /bin/busybox <(echo "$KREL $KMODROOT") | sha256sum | cut -c1-12)
 	out=$TTP_CACHE/initramfs/$KREL-$key.cpio.gz
 	if [ ! -s "$out" ]; then
@@ -58,7 +58,10 @@ initramfs() {
 			for m in virtio_pci 9pnet_virtio 9p; do add_module "$m"; done
 		fi
 		mkdir -p "${out%/*}"
-		rm -f "$TTP_CACHE/initramfs/$KREL"-*.cpio.gz	# older versions of this script
+		# older versions of this script's; another VM may be making this one too
+		for f in "$TTP_CACHE/initramfs/$KREL"-*.cpio.gz; do
+			[ "$f" = "$out" ] || rm -f "$f"
+		done
 		(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.$$"
 		mv "$out.$$" "$out"
 		rm -rf "$tmp"
