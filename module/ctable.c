@@ -12,9 +12,11 @@
  *            listen and connect, never the packet path) or, by
  *            /proc/net/ttp, under RCU.
  *
- * A packet path lookup touches one conn[] chain, whose length does not grow
- * with the number of connections (the table grows with the namespace's
- * needs up to TTP_CONN_HASH_SIZE chains), then at most one listen[] chain.
+ * A packet path lookup touches one conn[] chain, then at most one listen[]
+ * chain. conn[] has 2^conn_hash_bits chains (a module parameter, 16384 by
+ * default: 128 KiB a namespace, as many chains as 10,000 connections need
+ * to stay about one deep); 0 puts every connection on one chain, which the
+ * selftests use to show that lookups compare the whole 4-tuple.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -23,29 +25,35 @@
 
 #include "stream.h"
 
-#define TTP_CONN_HASH_BITS	14
-#define TTP_CONN_HASH_SIZE	BIT(TTP_CONN_HASH_BITS)
+#define TTP_CONN_HASH_BITS_MAX	20
+
+static unsigned int ttp_conn_hash_bits = 14;
+module_param_named(conn_hash_bits, ttp_conn_hash_bits, uint, 0444);
+MODULE_PARM_DESC(conn_hash_bits,
+		 "log2 of the connection table's chains per namespace (0-20, default 14)");
 
 struct ttp_ctable {
 	spinlock_t		lock;	/* writers of every chain, BHs off */
+	u32			conn_mask;	/* chains - 1; set once */
 	struct hlist_head	listen[TTP_PORT_HASH_SIZE];
 	struct hlist_head	bind[TTP_PORT_HASH_SIZE];
-	struct hlist_nulls_head	conn[TTP_CONN_HASH_SIZE];
+	struct hlist_nulls_head	conn[];
 };
 
 static u32 ttp_conn_secret __read_mostly;
 
 int ttp_ctable_init(struct ttp_net *tn)
 {
+	u32 i, n = 1U << min(ttp_conn_hash_bits, TTP_CONN_HASH_BITS_MAX);
 	struct ttp_ctable *ct;
-	int i;
 
 	net_get_random_once(&ttp_conn_secret, sizeof(ttp_conn_secret));
-	ct = kvzalloc(sizeof(*ct), GFP_KERNEL);
+	ct = kvzalloc(struct_size(ct, conn, n), GFP_KERNEL);
 	if (!ct)
 		return -ENOMEM;
 	spin_lock_init(&ct->lock);
-	for (i = 0; i < TTP_CONN_HASH_SIZE; i++)
+	ct->conn_mask = n - 1;
+	for (i = 0; i < n; i++)
 		INIT_HLIST_NULLS_HEAD(&ct->conn[i], i);
 	tn->ctable = ct;
 	return 0;
@@ -54,14 +62,14 @@ int ttp_ctable_init(struct ttp_net *tn)
 void ttp_ctable_exit(struct ttp_net *tn)
 {
 	struct ttp_ctable *ct = tn->ctable;
-	int i;
+	u32 i;
 
 	/* Every stream socket holds its namespace: none can be left here. */
 	for (i = 0; i < TTP_PORT_HASH_SIZE; i++) {
 		WARN_ON_ONCE(!hlist_empty(&ct->listen[i]));
 		WARN_ON_ONCE(!hlist_empty(&ct->bind[i]));
 	}
-	for (i = 0; i < TTP_CONN_HASH_SIZE; i++)
+	for (i = 0; i <= ct->conn_mask; i++)
 		WARN_ON_ONCE(!hlist_nulls_empty(&ct->conn[i]));
 	kvfree(ct);
 }
@@ -71,17 +79,17 @@ static struct ttp_ctable *ttp_ct(const struct net *net)
 	return ttp_pernet(net)->ctable;
 }
 
-static u32 ttp_conn_slot(__be32 laddr, __be16 lport, __be32 raddr,
-			 __be16 rport)
+static u32 ttp_conn_slot(const struct ttp_ctable *ct, __be32 laddr,
+			 __be16 lport, __be32 raddr, __be16 rport)
 {
 	return jhash_3words((__force u32)laddr, (__force u32)raddr,
 			    ((u32)ntohs(lport) << 16) | ntohs(rport),
-			    ttp_conn_secret) & (TTP_CONN_HASH_SIZE - 1);
+			    ttp_conn_secret) & ct->conn_mask;
 }
 
-static u32 ttp_sk_slot(const struct sock *sk)
+static u32 ttp_sk_slot(const struct ttp_ctable *ct, const struct sock *sk)
 {
-	return ttp_conn_slot(sk->sk_rcv_saddr, inet_sk(sk)->inet_sport,
+	return ttp_conn_slot(ct, sk->sk_rcv_saddr, inet_sk(sk)->inet_sport,
 			     sk->sk_daddr, sk->sk_dport);
 }
 
@@ -106,7 +114,7 @@ struct sock *ttp_ctable_lookup(struct net *net, __be32 saddr, __be16 sport,
 			       __be32 daddr, __be16 dport, int dif)
 {
 	struct ttp_ctable *ct = ttp_ct(net);
-	u32 slot = ttp_conn_slot(daddr, dport, saddr, sport);
+	u32 slot = ttp_conn_slot(ct, daddr, dport, saddr, sport);
 	struct hlist_nulls_node *node;
 	struct sock *sk;
 
@@ -211,7 +219,7 @@ void ttp_listener_unhash(struct sock *sk)
 /* Put @sk, whose 4-tuple is set, in the connection table; ct->lock held. */
 static void __ttp_ctable_hash(struct ttp_ctable *ct, struct sock *sk)
 {
-	sk_nulls_add_node_rcu(sk, &ct->conn[ttp_sk_slot(sk)]);
+	sk_nulls_add_node_rcu(sk, &ct->conn[ttp_sk_slot(ct, sk)]);
 }
 
 void ttp_ctable_hash(struct sock *sk)
@@ -329,7 +337,8 @@ static bool ttp_tuple_taken(struct ttp_ctable *ct, const struct sock *sk,
 	u32 slot;
 	struct sock *sk2;
 
-	slot = ttp_conn_slot(sk->sk_rcv_saddr, lport, sk->sk_daddr, sk->sk_dport);
+	slot = ttp_conn_slot(ct, sk->sk_rcv_saddr, lport, sk->sk_daddr,
+			     sk->sk_dport);
 	sk_nulls_for_each(sk2, node, &ct->conn[slot])
 		if (sk2->sk_daddr == sk->sk_daddr &&
 		    sk2->sk_dport == sk->sk_dport &&

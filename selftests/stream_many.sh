@@ -16,6 +16,9 @@
 #    references drop to 0, and rmmod destroys TTP's slab caches (a cache
 #    that still holds an object is left in /proc/slabinfo, with a kernel
 #    warning); the module is loaded again ($TTP_KO).
+#  - one chain: loaded with conn_hash_bits=0, the connection table is one
+#    chain; 16 connections between the two hosts must each still get
+#    their own bytes (a lookup that skipped a port would mix them up).
 #
 # Under a debug kernel (KASAN, lockdep, kmemleak) the wrap moves 256 KiB
 # each way (4 times what comes before 2^32) and "many" is 16 connections
@@ -69,16 +72,6 @@ wrap_netem()
 	filter add dev $dev parent 1: protocol ip prio 2 u32 match ip protocol $p 0xff match u32 0 0xffe00000 at 32 flowid 1:2
 	filter add dev $dev parent 1: protocol ip prio 3 u32 match ip protocol $p 0xff flowid 1:3
 	EOF
-}
-
-# set_isn NS VALUE: set net.ttp.stream_isn in NS and read it back
-set_isn()
-{
-	local out
-
-	out=$(ip netns exec "$1" sh -c "sysctl -qw net.ttp.stream_isn=$2 &&
-		sysctl -n net.ttp.stream_isn") || fail "cannot set net.ttp.stream_isn"
-	expect_eq "net.ttp.stream_isn read back" "$2" "$out"
 }
 
 case_wrap()
@@ -182,6 +175,25 @@ case_all_gone()
 	wait_until 20 modref_le 0 || fail "module references still $(modref)"
 }
 
+# unload: rmmod ttp, trying for 3 s (the last sockets go after an RCU
+# grace period)
+unload()
+{
+	for _ in $(seq 30); do
+		rmmod ttp 2> "$TMPD/rmmod.err" && break
+		sleep 0.1
+	done
+	loaded && fail "rmmod failed: $(cat "$TMPD/rmmod.err")"
+}
+
+# reload [PARAM=VALUE]: rmmod ttp, then insmod $TTP_KO (with PARAM)
+reload()
+{
+	unload
+	insmod "$TTP_KO" "$@" || fail "insmod $TTP_KO $*"
+	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp after insmod"
+}
+
 case_rmmod()
 {
 	if [ -z "${TTP_KO:-}" ] || [ ! -r "$TTP_KO" ]; then
@@ -189,14 +201,40 @@ case_rmmod()
 	fi
 	grep -qx TTP_STREAM "$TMPD/slabs" ||
 		fail "no TTP_STREAM line in /proc/slabinfo (cache merged? slab_nomerge)"
-	for _ in $(seq 30); do
-		rmmod ttp 2> "$TMPD/rmmod.err" && break
-		sleep 0.1
-	done
-	loaded && fail "rmmod failed: $(cat "$TMPD/rmmod.err")"
+	unload
 	grep -w -f "$TMPD/slabs" /proc/slabinfo && fail "slab caches left after rmmod"
 	insmod "$TTP_KO" || fail "insmod $TTP_KO"
 	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp after insmod"
+}
+
+# Every connection on one chain of the connection table (the module
+# parameter conn_hash_bits=0): connections between one pair of hosts differ
+# only in a port, and each segment must still find its own (ttpmany keys
+# every byte by connection). Then the module is loaded as before.
+case_one_chain()
+{
+	local p=/sys/module/ttp/parameters/conn_hash_bits srv rc
+
+	[ -n "${TTP_KO:-}" ] || fail "TTP_KO (the ttp.ko to load again) not set"
+	expect_eq "conn_hash_bits by default" 14 "$(cat $p)"
+	reload conn_hash_bits=0
+	expect_eq "conn_hash_bits" 0 "$(cat $p)"
+	tc -n "$A" qdisc del dev va root 2> /dev/null
+	tc -n "$B" qdisc del dev vb root 2> /dev/null
+	bg ip netns exec "$B" "$TTPMANY" -c 16 -b 65536 -t 30 -l 7200 \
+		> "$TMPD/srv" 2>&1
+	srv=$!
+	wait_until 10 port_bound "$B" 7200 0A || fail "no listener on port 7200"
+	ip netns exec "$A" "$TTPMANY" -c 16 -b 65536 -t 30 10.0.1.2 7200 \
+		> "$TMPD/cli" 2>&1
+	rc=$?
+	wait "$srv" || { cat "$TMPD/cli" "$TMPD/srv"; fail "B: bytes lost or damaged"; }
+	cat "$TMPD/cli" "$TMPD/srv"
+	[ $rc = 0 ] || fail "A: bytes lost or damaged"
+	wait_until 20 no_sockets ||
+		fail "sockets left: A $(table_rows "$A"), B $(table_rows "$B")"
+	reload
+	expect_eq "conn_hash_bits again" 14 "$(cat $p)"
 }
 
 [ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip_all "stream test: TTP only"
@@ -214,7 +252,7 @@ netem_check "$A" va
 awk 'NR > 2 && tolower($1) ~ /ttp/ { print $1 }' /proc/slabinfo \
 	> "$TMPD/slabs" 2> /dev/null
 
-tap_begin 4
+tap_begin 5
 run_case "stream_many: ISNs at 0xffff0000, $WRAP_BYTES bytes each way under 1% loss cross 2^32" \
 	case_wrap
 run_case "stream_many: $CONNS connections x $CONN_BYTES bytes both ways under 5% loss" \
@@ -222,5 +260,7 @@ run_case "stream_many: $CONNS connections x $CONN_BYTES bytes both ways under 5%
 run_case "stream_many: every socket and module reference gone" \
 	case_all_gone
 run_case "stream_many: rmmod leaves no slab cache, insmod again" case_rmmod
+run_case "stream_many: 16 connections on one chain of the table (conn_hash_bits=0)" \
+	case_one_chain
 ensure_loaded
 tap_end

@@ -235,6 +235,17 @@ ttp_netem_stats()
 		f && /Sent/ { gsub(",", "", $7); print $4, $7; exit }'
 }
 
+# set_isn NS VALUE: every stream ISN in NS from now on is VALUE (decimal;
+# net.ttp.stream_isn, a test-only knob, 0: random); read back
+set_isn()
+{
+	local out
+
+	out=$(ip netns exec "$1" sh -c "sysctl -qw net.ttp.stream_isn=$2 &&
+		sysctl -n net.ttp.stream_isn") || fail "cannot set net.ttp.stream_isn"
+	expect_eq "net.ttp.stream_isn read back" "$2" "$out"
+}
+
 # in_ns PID NS: is process PID in namespace NS yet?
 in_ns()
 {
