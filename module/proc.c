@@ -61,9 +61,13 @@ static int ttp_snmp_show(struct seq_file *seq, void *v)
  * one that binds or closes during a read may or may not be listed, as in
  * /proc/net/udp.
  *
- * A read() resumes where the previous one stopped: the iterator remembers
- * the chain and the index within it of the next line, so a full read costs
- * one pass over the table, whatever the size of the reader's buffer.
+ * Within one read() the walk follows each socket's link to the next: a
+ * socket that goes meanwhile (its link stays valid for the grace period)
+ * makes no other one skipped. A read() resumes where the previous one
+ * stopped: the iterator remembers the chain and the index within it of the
+ * next line, so a full read costs one pass over the table, whatever the
+ * size of the reader's buffer (across reads, as in /proc/net/tcp, a socket
+ * that goes may shift the rest of its chain by one).
  */
 struct ttp_seq_state {
 	struct seq_net_private	p;	/* first: seq_file_net() reads it */
@@ -113,6 +117,19 @@ static struct sock *ttp_seq_from(struct seq_file *seq, int bucket, int offset)
 	return NULL;
 }
 
+/* The socket after @sk in its chain of @bucket (as ttp_seq_from numbers them). */
+static struct sock *ttp_seq_chain_next(struct sock *sk, int bucket)
+{
+	struct hlist_node *n;
+
+	if (bucket < TTP_PORT_HASH_SIZE) {
+		n = rcu_dereference(hlist_next_rcu(&sk->sk_node));
+		return n ? hlist_entry(n, struct sock, sk_node) : NULL;
+	}
+	n = rcu_dereference(hlist_next_rcu(&sk->sk_bind_node));
+	return n ? hlist_entry(n, struct sock, sk_bind_node) : NULL;
+}
+
 static void *ttp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(RCU)
 {
@@ -141,10 +158,15 @@ static void *ttp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 	struct ttp_seq_state *st = seq->private;
 	struct sock *sk;
 
-	if (v == SEQ_START_TOKEN)
+	if (v == SEQ_START_TOKEN) {
 		sk = ttp_seq_from(seq, 0, 0);
-	else
-		sk = ttp_seq_from(seq, st->bucket, st->offset);
+	} else {
+		sk = ttp_seq_chain_next(v, st->bucket);
+		if (sk)
+			st->offset++;
+		else
+			sk = ttp_seq_from(seq, st->bucket + 1, 0);
+	}
 	++*pos;
 	st->pos = *pos + 1;
 	return sk;
@@ -225,25 +247,28 @@ static int ttp_seq_show(struct seq_file *seq, void *v)
 static int ttp_stream_seq_show(struct seq_file *seq, void *v)
 {
 	struct sock *sk = v;
+	unsigned long left;
 	struct ttp_info i;
 	u32 tx, rx;
+	int tr;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue rtt rttvar rto cwnd ssthresh snd_wnd rcv_wnd mss retransmits bytes_sent bytes_retrans bytes_acked bytes_received segs_out segs_in segs_retrans\n");
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue rtt rttvar rto cwnd ssthresh snd_wnd rcv_wnd mss retransmits bytes_sent bytes_retrans bytes_acked bytes_received segs_out segs_in segs_retrans tr:tm->when\n");
 		return 0;
 	}
 	if (sk->sk_type != SOCK_STREAM)
 		return SEQ_SKIP;
 	ttp_seq_queues(sk, &tx, &rx);
 	ttp_stream_fill_info(sk, &i);
+	tr = ttp_stream_timer_show(sk, &left);
 	ttp_seq_addrs(seq, sk);
-	seq_printf(seq, " %08X:%08X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu\n",
+	seq_printf(seq, " %08X:%08X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %02X:%08lX\n",
 		   tx, rx, i.ttpi_rtt, i.ttpi_rttvar, i.ttpi_rto,
 		   i.ttpi_snd_cwnd, i.ttpi_snd_ssthresh, i.ttpi_snd_wnd,
 		   i.ttpi_rcv_wnd, i.ttpi_snd_mss, i.ttpi_retransmits,
 		   i.ttpi_bytes_sent, i.ttpi_bytes_retrans, i.ttpi_bytes_acked,
 		   i.ttpi_bytes_received, i.ttpi_segs_out, i.ttpi_segs_in,
-		   i.ttpi_segs_retrans);
+		   i.ttpi_segs_retrans, tr, jiffies_delta_to_clock_t(left));
 	return 0;
 }
 

@@ -253,6 +253,7 @@ int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 			  char __user *optval, int __user *optlen);
 void ttp_stream_keepalive(struct sock *sk, int valbool);
 void ttp_stream_fill_info(struct sock *sk, struct ttp_info *info);
+int ttp_stream_timer_show(const struct sock *sk, unsigned long *left);
 
 /* stream_in.c */
 int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen);

@@ -127,6 +127,37 @@ void ttp_stream_reset_keepalive(struct sock *sk)
 				       READ_ONCE(tn->keepalive_time)));
 }
 
+/*
+ * The timer a socket waits on, as /proc/net/tcp's "tr" column codes it:
+ * 1 retransmission, 4 zero-window probe, 3 TIME_WAIT, 2 keepalive, 0 none.
+ * *@left: jiffies until it fires. No lock: /proc's picture of a moment.
+ */
+int ttp_stream_timer_show(const struct sock *sk, unsigned long *left)
+{
+	const struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	static const u8 code[] = {
+		[TTP_RTX_RETRANSMIT] = 1,
+		[TTP_RTX_PERSIST] = 4,
+		[TTP_RTX_TIME_WAIT] = 3,
+	};
+	u8 kind = READ_ONCE(tsk->rtx_kind);
+	unsigned long when;
+	int tr;
+
+	if (kind != TTP_RTX_NONE && kind < ARRAY_SIZE(code)) {
+		tr = code[kind];
+		when = READ_ONCE(tsk->rtx_deadline);
+	} else if (timer_pending(&sk->sk_timer)) {
+		tr = 2;
+		when = READ_ONCE(sk->sk_timer.expires);
+	} else {
+		*left = 0;
+		return 0;
+	}
+	*left = time_after(when, jiffies) ? when - jiffies : 0;
+	return tr;
+}
+
 /* Enter TIME_WAIT: only the end of it is left to wait for. */
 void ttp_stream_time_wait(struct sock *sk)
 {

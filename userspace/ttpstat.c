@@ -53,6 +53,10 @@ struct sock_row {
 	/* -i: the socket's line of /proc/net/ttp_stream */
 	bool have_info;
 	struct ttp_info info;
+	/* -i: its timer, as /proc/net/tcp's "tr:tm->when" (clock ticks) */
+	bool have_timer;
+	unsigned int timer;
+	unsigned long timer_when;
 };
 
 /* The rows of one listing, in the order the file gave them. */
@@ -265,7 +269,7 @@ static int parse_info_row(const char *line, struct sock_row *r)
 	unsigned int txq, rxq;
 	int sl, n;
 
-	n = sscanf(line, "%d: %8X:%4X %8X:%4X %2X %8X:%8X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu",
+	n = sscanf(line, "%d: %8X:%4X %8X:%4X %2X %8X:%8X %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %2X:%8lX",
 		   &sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->state,
 		   &txq, &rxq, &i->ttpi_rtt, &i->ttpi_rttvar, &i->ttpi_rto,
 		   &i->ttpi_snd_cwnd, &i->ttpi_snd_ssthresh, &i->ttpi_snd_wnd,
@@ -276,8 +280,10 @@ static int parse_info_row(const char *line, struct sock_row *r)
 		   (unsigned long long *)&i->ttpi_bytes_received,
 		   (unsigned long long *)&i->ttpi_segs_out,
 		   (unsigned long long *)&i->ttpi_segs_in,
-		   (unsigned long long *)&i->ttpi_segs_retrans);
-	return n == 24 ? 0 : -1;
+		   (unsigned long long *)&i->ttpi_segs_retrans,
+		   &r->timer, &r->timer_when);
+	r->have_timer = n == 26;	/* a module older than the column: none */
+	return n >= 24 ? 0 : -1;
 }
 
 /* The same socket: addresses, ports and state. */
@@ -311,6 +317,9 @@ static void read_info(struct table *t)
 				continue;
 			t->row[i].info = r.info;
 			t->row[i].have_info = true;
+			t->row[i].have_timer = r.have_timer;
+			t->row[i].timer = r.timer;
+			t->row[i].timer_when = r.timer_when;
 			break;
 		}
 	}
@@ -321,6 +330,21 @@ static void read_info(struct table *t)
 static void print_ms(const char *name, unsigned int us)
 {
 	printf("%s%u.%03u", name, us / 1000, us % 1000);
+}
+
+/* " timer:(on,200ms)" as ss -o shows it; nothing when none runs */
+static void print_timer(const struct sock_row *r)
+{
+	static const char *const names[] = {
+		[1] = "on", [2] = "keepalive", [3] = "timewait", [4] = "persist",
+	};
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!r->have_timer || !r->timer || r->timer >= 5)
+		return;
+	if (hz <= 0)
+		hz = 100;
+	printf(" timer:(%s,%lums)", names[r->timer], r->timer_when * 1000 / hz);
 }
 
 static void print_info_line(const struct sock_row *r)
@@ -345,10 +369,12 @@ static void print_info_line(const struct sock_row *r)
 	       (unsigned long long)i.ttpi_bytes_retrans,
 	       (unsigned long long)i.ttpi_bytes_acked,
 	       (unsigned long long)i.ttpi_bytes_received);
-	printf(" segs_out:%llu segs_in:%llu segs_retrans:%llu retransmits:%u\n",
+	printf(" segs_out:%llu segs_in:%llu segs_retrans:%llu retransmits:%u",
 	       (unsigned long long)i.ttpi_segs_out,
 	       (unsigned long long)i.ttpi_segs_in,
 	       (unsigned long long)i.ttpi_segs_retrans, i.ttpi_retransmits);
+	print_timer(r);
+	putchar('\n');
 }
 
 static int list_sockets(const struct opts *o)
