@@ -260,6 +260,46 @@ static int wait_acked(int fd)
 	return v;
 }
 
+/*
+ * The timer /proc shows for @fd's connection, coded as /proc/net/tcp's
+ * "tr" (1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe,
+ * 0 none): TCP's from /proc/net/tcp, TTP's from the last column of
+ * /proc/net/ttp_stream ("tr:tm->when"). -1 if @fd has no line.
+ */
+static int proc_timer(bool tcp, int fd)
+{
+	unsigned int lport, rport, la, lp, ra, rp, st, tr;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char line[512], *last;
+	int ret = -1;
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	lport = ntohs(a.sin_port);
+	len = sizeof(a);
+	if (getpeername(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	rport = ntohs(a.sin_port);
+	f = fopen(tcp ? "/proc/net/tcp" : "/proc/net/ttp_stream", "r");
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*d: %X:%X %X:%X %X", &la, &lp, &ra, &rp,
+			   &st) != 5 || lp != lport || rp != rport)
+			continue;
+		if (tcp && sscanf(line, "%*d: %*X:%*X %*X:%*X %*X %*X:%*X %X:",
+				  &tr) == 1)
+			ret = tr;
+		last = strrchr(line, ' ');
+		if (!tcp && last && sscanf(last, " %X:", &tr) == 1)
+			ret = tr;
+	}
+	fclose(f);
+	return ret;
+}
+
 static volatile sig_atomic_t sigpipes, alarms;
 
 static void on_sigpipe(int sig)
@@ -1388,6 +1428,59 @@ TEST_F(stream, writer_blocks)
 	more = fill_up(self->c, total);
 	ASSERT_LT(0, more);
 	ASSERT_EQ(0, drain(self->s, total, more));
+	ASSERT_EQ(0, wait_acked(self->c));
+}
+
+/*
+ * RFC 6298 5.2: once everything sent is acknowledged, the retransmission
+ * timer stops; /proc shows no timer on the connection (a timer left
+ * running would fire for nothing, or early for the next data).
+ */
+TEST_F(stream, rtx_timer_stops_when_acked)
+{
+	char buf[1000];
+	int tr;
+
+	pair(_metadata, self);
+	memset(buf, 'r', sizeof(buf));
+	ASSERT_EQ(0, proc_timer(variant->tcp, self->c));
+	ASSERT_EQ(sizeof(buf), send(self->c, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, wait_acked(self->c));
+	tr = proc_timer(variant->tcp, self->c);
+	if (tr == 1) {
+		/* the ACK may still be on its way through the softirq */
+		usleep(20000);
+		tr = proc_timer(variant->tcp, self->c);
+	}
+	ASSERT_EQ(0, tr) TH_LOG("timer %d with nothing in flight", tr);
+	ASSERT_EQ(sizeof(buf), recv(self->s, buf, sizeof(buf), MSG_WAITALL));
+}
+
+/*
+ * A reader that drains a window it had shut tells the writer at once (a
+ * window update, RFC 9293 3.8.6.2.2), as TCP does: the writer does not wait
+ * for its next zero-window probe, which after two seconds of backing off
+ * is most of a second away.
+ */
+TEST_F(stream, zero_window_update)
+{
+	long total, inq, ms;
+	long long t0;
+
+	pair_buf(_metadata, self, 8192, 8192);
+	fcntl(self->c, F_SETFL, O_NONBLOCK);
+	total = fill_up(self->c, 0);
+	ASSERT_LT(0, total) TH_LOG("fill_up: %ld", total);
+	usleep(2000000);
+	inq = ioctl_int(self->s, SIOCINQ);
+	ASSERT_LT(0, inq);
+	ASSERT_LT(inq, total) TH_LOG("the writer holds nothing back");
+	ASSERT_EQ(0, drain(self->s, 0, inq));
+	t0 = ttp_now_ms();
+	ASSERT_EQ(POLLIN, poll_one(self->s, POLLIN, 5000));
+	ms = ttp_now_ms() - t0;
+	ASSERT_GT(400, ms) TH_LOG("new data %ld ms after the window opened", ms);
+	ASSERT_EQ(0, drain(self->s, inq, total - inq));
 	ASSERT_EQ(0, wait_acked(self->c));
 }
 

@@ -93,6 +93,47 @@ case_loss1()
 	expect_cmp "FastRetrans delta" "$FAST" -gt 0
 }
 
+# One segment lost, and nothing else: A's ISN is fixed (net.ttp.stream_isn)
+# and a filter sends A's segments with seq in [ISN + 64 KiB, ISN + 128 KiB)
+# through a netem whose 4-state loss model drops the first packet it sees
+# and none after (p13 100%, p31 0%, p32 100%, p23 0%, p14 0%). The receiver
+# answers the gap with duplicate ACKs at once, and three of them resend
+# the segment (RFC 5681 3.2): one fast retransmit, one segment resent, no
+# timeout. One way only: B sends no data, so its ACKs are all there is.
+case_one_loss()
+{
+	local n=$((1000000 / SCALE)) isn=268435456 c0 c1 srv rc stats
+	local fast retr tmo
+
+	set_isn "$A" $isn
+	tc -n "$A" qdisc del dev va root 2> /dev/null
+	tc -n "$A" -batch - <<-EOF || fail "netem on va"
+	qdisc add dev va root handle 1: prio bands 2 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1
+	qdisc add dev va parent 1:1 handle 10: netem loss state 100% 0% 100% 0% 0%
+	filter add dev va parent 1: protocol ip prio 1 u32 match ip protocol $IPPROTO 0xff match u32 0x10010000 0xffff0000 at 32 flowid 1:1
+	EOF
+	c0=$(snmp "$A" FastRetrans RetransSegs Timeouts)
+	bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m "$n" -t "$SECS" -l 7000 \
+		> "$TMPD/srv" 2>&1
+	srv=$!
+	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
+	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m 0 -t "$SECS" 10.0.1.2 7000 \
+		> "$TMPD/cli" 2>&1
+	rc=$?
+	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
+	cat "$TMPD/cli" "$TMPD/srv"
+	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
+	set_isn "$A" 0
+	c1=$(snmp "$A" FastRetrans RetransSegs Timeouts)
+	read -r fast retr tmo <<< "$(delta "$c0" "$c1" "0 0 0" "0 0 0")"
+	read -r -a stats <<< "$(ttp_netem_stats "$A" va)"
+	diag "A: FastRetrans +$fast, RetransSegs +$retr, Timeouts +$tmo; netem: ${stats[*]} (packets dropped)"
+	expect_eq "segments dropped by netem" 1 "${stats[1]}"
+	expect_eq "A's FastRetrans delta" 1 "$fast"
+	expect_eq "A's RetransSegs delta" 1 "$retr"
+	expect_eq "A's Timeouts delta" 0 "$tmo"
+}
+
 case_loss5()
 {
 	cell 1000000 loss 5%
@@ -144,9 +185,10 @@ require_basics
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 
-tap_begin 10
+tap_begin 11
 run_case "stream_netem: clean, 4 MB each way" case_clean
 run_case "stream_netem: clean, a slow reader: the window holds, nothing resent" case_slow_reader
+run_case "stream_netem: one segment lost: one fast retransmit, no timeout" case_one_loss
 run_case "stream_netem: 1% loss both ways" case_loss1
 run_case "stream_netem: 5% loss both ways" case_loss5
 run_case "stream_netem: 20% loss both ways" case_loss20
