@@ -112,8 +112,9 @@ src=$out/src res=$out/results
 mkdir -p "$src" "$out/ko" "$out/log"
 rm -rf "$res"
 mkdir -p "$res/vm"
-log "building the selftests"
-make -s selftests >"$out/log/selftests.log" 2>&1 || die "make selftests failed: $out/log/selftests.log"
+log "building the selftests and the tools"
+make -s selftests userspace >"$out/log/selftests.log" 2>&1 ||
+	die "make selftests userspace failed: $out/log/selftests.log"
 
 # Make the scratch tree hold the sources, with FILE replaced by MUTATED if given. Only
 # files whose content differs are rewritten, so kbuild recompiles just those: one or two
