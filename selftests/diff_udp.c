@@ -1600,6 +1600,51 @@ TEST_F(diff, pmtu_frag_needed)
 	SAME(op_send_len(self, s, A, 1000, 0, -1));
 }
 
+/* Write @val to the sysctl file @path of the test's namespace. */
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* IP_MTU_DISCOVER of a new socket of @stack, or -1 */
+static int new_sock_pmtudisc(int stack)
+{
+	int fd = socket(fam(stack), SOCK_DGRAM, 0), v = -1;
+	socklen_t len = sizeof(v);
+
+	if (fd < 0)
+		return -1;
+	if (getsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &v, &len))
+		v = -1;
+	close(fd);
+	return v;
+}
+
+/*
+ * net.ipv4.ip_no_pmtu_disc: a socket made while it is set sends without DF
+ * (IP_PMTUDISC_DONT), as udp's; one made after it is cleared discovers.
+ */
+TEST_F(diff, no_pmtu_disc_sysctl)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_no_pmtu_disc";
+	int s;
+
+	ASSERT_EQ(0, write_sysctl(path, "1"));
+	for (s = 0; s < self->n; s++)
+		ASSERT_EQ(IP_PMTUDISC_DONT, new_sock_pmtudisc(s))
+			TH_LOG("stack %d", s);
+	ASSERT_EQ(0, write_sysctl(path, "0"));
+	for (s = 0; s < self->n; s++)
+		ASSERT_EQ(IP_PMTUDISC_WANT, new_sock_pmtudisc(s))
+			TH_LOG("stack %d", s);
+}
+
 /* Set lo's MTU (the test runs in its own network namespace). */
 static int set_lo_mtu(int mtu)
 {
