@@ -148,6 +148,7 @@ build_one() {	# build_one NAME: ko/NAME.ko, or status "does not build"
 		status[$n]="killed (unit)"
 		return
 	fi
+	[ -z "${status[$n]+x}" ] || return 0	# the unit build failed
 	if [ -f "$out/ko/$n.ko" ] && [ "$(cat "$out/ko/$n.key" 2>/dev/null)" = "$key" ]; then
 		built+=("$n")
 		return
@@ -173,6 +174,10 @@ unit_kills() {
 	cp -a Makefile module "$u/" && cp -a selftests/unit "$u/selftests/"
 	cp "$out/mutated" "$u/${mfile[$n]}"
 	if make -s -C "$u" unit BUILD="$u/build" >"$out/log/$n.unit" 2>&1; then
+		return 1
+	fi
+	if [ ! -x "$u/build/unit/unit" ]; then	# a compiler error is no kill
+		status[$n]="does not build" how[$n]="see ${out#"$REPO"/}/log/$n.unit"
 		return 1
 	fi
 	how[$n]="make unit: $(grep -m1 -E '^not ok|error|Error' "$out/log/$n.unit" | cut -c1-70)"
