@@ -186,12 +186,18 @@ unload()
 	loaded && fail "rmmod failed: $(cat "$TMPD/rmmod.err")"
 }
 
-# reload [PARAM=VALUE]: rmmod ttp, then insmod $TTP_KO (with PARAM)
+# load [PARAM=VALUE]: insmod $TTP_KO (with PARAM)
+load()
+{
+	insmod "$TTP_KO" "$@" || fail "insmod $TTP_KO $*"
+	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp after insmod"
+}
+
+# reload [PARAM=VALUE]: rmmod ttp, then load
 reload()
 {
 	unload
-	insmod "$TTP_KO" "$@" || fail "insmod $TTP_KO $*"
-	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp after insmod"
+	load "$@"
 }
 
 case_rmmod()
@@ -203,8 +209,7 @@ case_rmmod()
 		fail "no TTP_STREAM line in /proc/slabinfo (cache merged? slab_nomerge)"
 	unload
 	grep -w -f "$TMPD/slabs" /proc/slabinfo && fail "slab caches left after rmmod"
-	insmod "$TTP_KO" || fail "insmod $TTP_KO"
-	[ -r /proc/net/ttp ] || fail "no /proc/net/ttp after insmod"
+	load
 }
 
 # Every connection on one chain of the connection table (the module

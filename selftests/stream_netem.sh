@@ -31,12 +31,31 @@ delta()
 # Seconds a cell's transfer may take (ttpstream's own limit).
 SECS=70
 
+# xfer A-TO-B B-TO-A [SERVER-OPTION...]: ttpstream from A to B's port 7000,
+# the bytes each way checked by both ends, within SECS
+xfer()
+{
+	local ab=$1 ba=$2 srv rc
+
+	shift 2
+	bg ip netns exec "$B" "$TTPSTREAM" -n "$ba" -m "$ab" "$@" -t "$SECS" \
+		-l 7000 > "$TMPD/srv" 2>&1
+	srv=$!
+	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
+	ip netns exec "$A" "$TTPSTREAM" -n "$ab" -m "$ba" -t "$SECS" 10.0.1.2 7000 \
+		> "$TMPD/cli" 2>&1
+	rc=$?
+	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
+	cat "$TMPD/cli" "$TMPD/srv"
+	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
+}
+
 # cell BYTES NETEM-ARGS...: both sides impaired, BYTES each way; sets the
 # deltas of both namespaces' counters: RETR (RetransSegs), CSUM
 # (InCsumErrors), FAST (FastRetrans), TMO (Timeouts), OFO (OfoQueue)
 cell()
 {
-	local n=$(($1 / SCALE)) c0a c0b c1a c1b srv rc
+	local n=$(($1 / SCALE)) c0a c0b c1a c1b
 
 	shift
 	if [ $# -gt 0 ]; then
@@ -44,16 +63,7 @@ cell()
 		ttp_netem "$B" vb "$@" || fail "netem on vb"
 	fi
 	c0a=$(snmp "$A" $COUNTERS) c0b=$(snmp "$B" $COUNTERS)
-	bg ip netns exec "$B" "$TTPSTREAM" -n "$n" -m "$n" -t "$SECS" -l 7000 \
-		> "$TMPD/srv" 2>&1
-	srv=$!
-	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
-	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m "$n" -t "$SECS" 10.0.1.2 7000 \
-		> "$TMPD/cli" 2>&1
-	rc=$?
-	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
-	cat "$TMPD/cli" "$TMPD/srv"
-	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
+	xfer "$n" "$n"
 	c1a=$(snmp "$A" $COUNTERS) c1b=$(snmp "$B" $COUNTERS)
 	read -r RETR CSUM FAST TMO OFO <<< "$(delta "$c0a" "$c1a" "$c0b" "$c1b")"
 	diag "$n bytes each way under '$*': RetransSegs +$RETR, InCsumErrors +$CSUM, FastRetrans +$FAST, Timeouts +$TMO, OfoQueue +$OFO"
@@ -71,17 +81,10 @@ case_clean()
 # resent.
 case_slow_reader()
 {
-	local n=$((600000 / SCALE)) c0 c1 srv
+	local n=$((600000 / SCALE)) c0 c1
 
 	c0=$(snmp "$A" RetransSegs)
-	bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m "$n" -s 5 -t 70 -l 7000 \
-		> "$TMPD/srv" 2>&1
-	srv=$!
-	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
-	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m 0 -t 70 10.0.1.2 7000 \
-		> "$TMPD/cli" 2>&1 || { cat "$TMPD/cli"; fail "client side"; }
-	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
-	cat "$TMPD/cli" "$TMPD/srv"
+	xfer "$n" 0 -s 5
 	c1=$(snmp "$A" RetransSegs)
 	expect_eq "A's RetransSegs delta" 0 $((c1 - c0))
 }
@@ -102,7 +105,7 @@ case_loss1()
 # timeout. One way only: B sends no data, so its ACKs are all there is.
 case_one_loss()
 {
-	local n=$((1000000 / SCALE)) isn=268435456 c0 c1 srv rc stats
+	local n=$((1000000 / SCALE)) isn=268435456 c0 c1 stats
 	local fast retr tmo
 
 	set_isn "$A" $isn
@@ -113,16 +116,7 @@ case_one_loss()
 	filter add dev va parent 1: protocol ip prio 1 u32 match ip protocol $IPPROTO 0xff match u32 0x10010000 0xffff0000 at 32 flowid 1:1
 	EOF
 	c0=$(snmp "$A" FastRetrans RetransSegs Timeouts)
-	bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m "$n" -t "$SECS" -l 7000 \
-		> "$TMPD/srv" 2>&1
-	srv=$!
-	wait_until 10 port_bound "$B" 7000 0A || fail "no listener on port 7000"
-	ip netns exec "$A" "$TTPSTREAM" -n "$n" -m 0 -t "$SECS" 10.0.1.2 7000 \
-		> "$TMPD/cli" 2>&1
-	rc=$?
-	wait "$srv" || { cat "$TMPD/srv"; fail "server side: bytes lost or damaged"; }
-	cat "$TMPD/cli" "$TMPD/srv"
-	[ $rc = 0 ] || fail "client side: bytes lost or damaged"
+	xfer "$n" 0
 	set_isn "$A" 0
 	c1=$(snmp "$A" FastRetrans RetransSegs Timeouts)
 	read -r fast retr tmo <<< "$(delta "$c0" "$c1" "0 0 0" "0 0 0")"

@@ -195,7 +195,7 @@ for k in "${kernels[@]}"; do
 	done < <(vm_parts "$k")
 done
 
-# vm_job KERNEL DIR ARGS: one VM run; its exit status and seconds go to DIR/.vmrc
+# vm_job KERNEL DIR ARGS: one VM run; its exit status and seconds go to DIR.vmrc
 vm_job() {
 	local t0 vrc=0
 	t0=$(date +%s)
