@@ -52,6 +52,8 @@ static int ttp_port_range_handler(TTP_CTL_TABLE *table, int write,
 }
 
 static int ttp_one = 1, ttp_int_max = INT_MAX, ttp_retries_max = 255;
+/* As Linux's tcp_rto_max_ms: 1 s to TTP_RTO_MAX_DEFAULT (120 s). */
+static int ttp_rto_max_lo = 1000, ttp_rto_max_hi = 120000;
 
 #define TTP_SYSCTL_INT(name, max)					\
 	{								\
@@ -79,6 +81,14 @@ static struct ctl_table ttp_sysctl_table[] = {
 	TTP_SYSCTL_INT("keepalive_intvl", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_probes", &ttp_retries_max),
 	{
+		.procname	= "rto_max_ms",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &ttp_rto_max_lo,
+		.extra2		= &ttp_rto_max_hi,
+	},
+	{
 		/* test only: every ISN of the namespace, 0 for RFC 6528's */
 		.procname	= "stream_isn",
 		.maxlen		= sizeof(u32),
@@ -103,7 +113,8 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	table[5].data = &tn->keepalive_time;
 	table[6].data = &tn->keepalive_intvl;
 	table[7].data = &tn->keepalive_probes;
-	table[8].data = &tn->stream_isn;
+	table[8].data = &tn->rto_max_ms;
+	table[9].data = &tn->stream_isn;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);
@@ -131,6 +142,7 @@ static int __net_init ttp_net_init(struct net *net)
 	tn->port_range = TTP_PORT_MAX_DEFAULT << 16 | TTP_PORT_MIN_DEFAULT;
 	tn->syn_retries = 6;		/* as TCP: about 127 s */
 	tn->retries2 = 15;		/* as TCP */
+	tn->rto_max_ms = TTP_RTO_MAX_DEFAULT / TTP_USEC_PER_MSEC;
 	tn->tw_timeout_ms = 1000;
 	tn->fin_timeout = 60;		/* as TCP */
 	tn->keepalive_time = 7200;	/* as TCP */

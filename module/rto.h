@@ -41,7 +41,7 @@
 /* The estimator's parameters, in microseconds (e.g. from sysctls). */
 struct ttp_rto_params {
 	u32	min_us;		/* lower bound of RTO (RFC 6298 2.4) */
-	u32	max_us;		/* upper bound, at least 60 s (RFC 6298 2.5) */
+	u32	max_us;		/* upper bound (RFC 6298 2.5), >= 1 s */
 	u32	initial_us;	/* RTO before any sample (RFC 6298 2.1) */
 	u32	granularity_us;	/* clock granularity G (RFC 6298 2.2, 2.3) */
 };

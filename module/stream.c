@@ -142,9 +142,10 @@ static void ttp_stream_destruct(struct sock *sk)
 int ttp_stream_init_sock(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_net *tn = ttp_pernet(sock_net(sk));
 	struct ttp_rto_params rp = {
 		.min_us		= TTP_RTO_MIN_DEFAULT,
-		.max_us		= TTP_RTO_MAX_DEFAULT,
+		.max_us		= READ_ONCE(tn->rto_max_ms) * TTP_USEC_PER_MSEC,
 		.initial_us	= TTP_RTO_INIT_DEFAULT,
 		.granularity_us	= jiffies_to_usecs(1),
 	};

@@ -177,6 +177,7 @@ struct ttp_net {
 	u32			port_range;	/* max << 16 | min */
 	int			syn_retries;	/* net.ttp.syn_retries */
 	int			retries2;	/* net.ttp.retries2 */
+	int			rto_max_ms;	/* net.ttp.rto_max_ms */
 	int			tw_timeout_ms;	/* net.ttp.tw_timeout_ms */
 	int			fin_timeout;	/* net.ttp.fin_timeout, s */
 	int			keepalive_time;	/* net.ttp.keepalive_time, s */

@@ -3,7 +3,8 @@
 #
 # The stream's timers, each with its sysctl or option lowered so that it
 # ends in seconds, in two namespaces joined by veth: a SYN into a black
-# hole times out (ETIMEDOUT after net.ttp.syn_retries); a peer that
+# hole times out (ETIMEDOUT after net.ttp.syn_retries, sooner when
+# net.ttp.rto_max_ms bounds the backoff); a peer that
 # vanishes mid-transfer is given up on (ETIMEDOUT after net.ttp.retries2),
 # but one that only stops reading is not (window probes answered);
 # keepalive ends a dead idle connection and keeps a live one; TIME_WAIT
@@ -129,12 +130,14 @@ deltas()
 	eval "$var=(${out[*]})"
 }
 
-case_syn_timeout()
+# syn_timeout RETRIES MIN-MS MAX-MS: with syn_retries=RETRIES a connect to
+# the black-holed address gives ETIMEDOUT after MIN-MS to MAX-MS ms, having
+# sent one SYN and RETRIES retransmissions
+syn_timeout()
 {
-	local ms
+	local retries=$1 ms
 
-	# TCP with tcp_syn_retries=2: SYNs at 0, 1 and 3 s, ETIMEDOUT at 7 s
-	ns_sysctl "$A" net.ttp.syn_retries=2
+	ns_sysctl "$A" net.ttp.syn_retries="$retries"
 	ip -n "$A" neigh replace 10.0.1.99 lladdr 02:00:00:00:ee:ee dev va \
 		nud permanent || fail "neighbour entry"
 	snap "$A" DA ActiveOpens AttemptFails OutSegs RetransSegs CurrEstab
@@ -142,19 +145,47 @@ case_syn_timeout()
 	ip netns exec "$A" "$TTPCONN" connect 10.0.1.99 7000 > "$TMPD/a"
 	expect_line "$TMPD/a" connect ETIMEDOUT 1
 	ms=$(field ms)
-	diag "connect gave ETIMEDOUT after $ms ms (TCP: 7000)"
-	expect_cmp "ms to ETIMEDOUT" "$ms" -ge 6900
-	expect_cmp "ms to ETIMEDOUT" "$ms" -le 9000
+	diag "connect gave ETIMEDOUT after $ms ms"
+	expect_cmp "ms to ETIMEDOUT" "$ms" -ge "$2"
+	expect_cmp "ms to ETIMEDOUT" "$ms" -le "$3"
 	deltas "$A" DA ActiveOpens AttemptFails OutSegs RetransSegs CurrEstab
 	deltas "$B" DB InSegs
 	diag "A: ActiveOpens AttemptFails OutSegs RetransSegs CurrEstab +${DA[*]}"
 	expect_eq "ActiveOpens delta" 1 "${DA[0]}"
 	expect_eq "AttemptFails delta" 1 "${DA[1]}"
-	expect_eq "OutSegs delta (SYN and 2 retransmissions)" 3 "${DA[2]}"
-	expect_eq "RetransSegs delta" 2 "${DA[3]}"
+	expect_eq "OutSegs delta (SYN and its retransmissions)" \
+		$((retries + 1)) "${DA[2]}"
+	expect_eq "RetransSegs delta" "$retries" "${DA[3]}"
 	expect_eq "CurrEstab delta" 0 "${DA[4]}"
 	expect_eq "B's InSegs delta (the hole is a hole)" 0 "${DB[0]}"
 	expect_eq "sockets left in A" 0 "$(table_rows "$A")"
+}
+
+# TCP with tcp_syn_retries=2: SYNs at 0, 1 and 3 s, ETIMEDOUT at 7 s
+case_syn_timeout()
+{
+	syn_timeout 2 6900 9000
+}
+
+# net.ttp.rto_max_ms bounds the backed-off RTO, as Linux's tcp_rto_max_ms
+# (6.15): 1000 to 120000 ms, other values refused with EINVAL. With 1000
+# and syn_retries=4 the SYNs go at 0, 1, 2, 3 and 4 s and connect gives up
+# at 5 s; uncapped it would take 31 s.
+case_rto_max()
+{
+	local f=/proc/sys/net/ttp/rto_max_ms v out
+
+	expect_eq "default rto_max_ms" 120000 "$(ip netns exec "$A" cat $f)"
+	for v in 0 999 120001; do
+		out=$(ip netns exec "$A" bash -c "echo $v > $f" 2>&1) &&
+			fail "rto_max_ms=$v accepted"
+		[[ $out == *"Invalid argument"* ]] ||
+			fail "rto_max_ms=$v: '$out', not EINVAL"
+	done
+	expect_eq "rto_max_ms after the refused writes" 120000 \
+		"$(ip netns exec "$A" cat $f)"
+	ns_sysctl "$A" net.ttp.rto_max_ms=1000
+	syn_timeout 4 4900 7000
 }
 
 case_peer_vanishes()
@@ -376,7 +407,7 @@ link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 # a kernel without netem is a missing capability (for the cases that need it)
 netem_check "$A" va
 
-tap_begin 7
+tap_begin 8
 run_case "stream_timers: SYN into a black hole: ETIMEDOUT after syn_retries" \
 	fresh case_syn_timeout
 run_case "stream_timers: peer vanishes mid-transfer: ETIMEDOUT after retries2" \
@@ -390,4 +421,6 @@ run_case "stream_timers: keepalive keeps a live idle connection" \
 run_case "stream_timers: TIME_WAIT ends after tw_timeout_ms" fresh case_time_wait
 run_case "stream_timers: an orphan's FIN_WAIT2 ends after fin_timeout" \
 	fresh case_fin_wait2
+# last: the namespaces keep its rto_max_ms
+run_case "stream_timers: rto_max_ms bounds the backoff" fresh case_rto_max
 tap_end

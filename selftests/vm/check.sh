@@ -86,9 +86,21 @@ part_result() {
 	[ "$vrc" != 3 ] || note+="no result from the VM (see ${r#"$REPO"/}/console.log); "
 	if [ "$f" != 0 ] && [ -f "$r/tap.log" ]; then
 		log "$k: failed tests:"
-		grep -E '^[# ]*not ok' "$r/tap.log" | head -n 40 >&2 || true
+		failed_cases "$r/tap.log"
 	fi
 	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
+
+# failed_cases TAP-LOG: each failed case with the last 20 lines it printed
+# (CI keeps no results directory: this is all there is to go on)
+failed_cases() {
+	[ -f "$1" ] || return 0
+	awk '/^(# )?not ok [0-9]/ {
+		for (i = (n > 20 ? n - 20 : 0); i < n; i++) print "    " buf[i]
+		print; n = 0; if (++shown == 10) exit; next
+	     }
+	     /^# ok [0-9]|^# selftests:|^# #  RUN / { n = 0; next }
+	     { buf[n++] = $0 }' "$1" >&2
 }
 
 # host_row_start NAME WHAT: a fresh results directory ($res) for a row run
@@ -143,7 +155,7 @@ if [ -n "$built" ]; then
 	fi
 	if [ "$f" != 0 ]; then
 		log "udp: failed tests:"
-		grep -E '^[# ]*not ok' "$res/tap.log" 2>/dev/null | head -n 40 >&2 || true
+		failed_cases "$res/tap.log"
 	fi
 	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp ports netns.sh as udp, stream as tcp}"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
