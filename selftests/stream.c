@@ -1484,6 +1484,49 @@ TEST_F(stream, zero_window_update)
 	ASSERT_EQ(0, wait_acked(self->c));
 }
 
+/*
+ * Acknowledgments to a peer whose receive window is shut: c has filled s's
+ * window, so every segment c sends is a pure ACK, and s (not reading)
+ * accepts an empty segment only at exactly its rcv_nxt (RFC 9293 3.10.7.4).
+ * A megabyte from s to c must flow all the same, each byte once and in
+ * order; then s drains what c held back.
+ */
+TEST_F(stream, acks_into_a_shut_window)
+{
+	static unsigned char out[1 << 16];
+	struct timeval tv = { .tv_sec = 10 };
+	size_t n = 1 << 20, sent;
+	long total, inq;
+	int st = -1;
+	pid_t pid;
+
+	pair_buf(_metadata, self, 8192, 8192);
+	fcntl(self->c, F_SETFL, O_NONBLOCK);
+	total = fill_up(self->c, 0);
+	ASSERT_LT(0, total) TH_LOG("fill_up: %ld", total);
+	inq = ioctl_int(self->s, SIOCINQ);
+	ASSERT_LT(0, inq);
+	ASSERT_LT(inq, total) TH_LOG("the writer holds nothing back");
+	fcntl(self->c, F_SETFL, 0);
+	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		setsockopt(self->s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		for (sent = 0; sent < n; sent += sizeof(out)) {
+			fill(out, sizeof(out), sent);
+			if (send(self->s, out, sizeof(out), 0) != sizeof(out))
+				_exit(1);
+		}
+		_exit(wait_acked(self->s) ? 2 : 0);
+	}
+	ASSERT_EQ(0, drain(self->c, 0, n));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, st) TH_LOG("s's writer: exit status %d", WEXITSTATUS(st));
+	ASSERT_EQ(0, drain(self->s, 0, total));
+	ASSERT_EQ(0, wait_acked(self->c));
+}
+
 /* SIOCOUTQ after a reset: what was never acknowledged, thrown away. */
 TEST_F(stream, outq_after_reset)
 {

@@ -123,7 +123,7 @@ EOF
 mkdir -p "$results/.vm"
 rm -f "$results"/{status,dmesg.txt,dmesg.bad,kmemleak.txt,console.log}
 binds=
-for d in "$VMDIR" "$PWD" ${ko:+"${ko%/*}"}; do
+for d in "$VMDIR" "$PWD" ${ko:+"${ko%/*}"} ${KMODROOT:+"$KMODROOT"}; do
 	case $d in /tmp/* | /run/*) binds+=" $d" ;; esac
 done
 # Let the command stop itself (status 124) well before the guest is killed.
