@@ -143,17 +143,11 @@ case_loss5()
 # itself is stream_timers' and the unit tests' concern.
 case_loss20()
 {
-	local ns
-
-	for ns in "$A" "$B"; do
-		ip netns exec "$ns" sysctl -qw net.ttp.rto_max_ms=1000 \
-			net.ttp.syn_retries=20 || fail "sysctls in $ns"
-	done
+	ns_sysctl "$A" net.ttp.rto_max_ms=1000 net.ttp.syn_retries=20
+	ns_sysctl "$B" net.ttp.rto_max_ms=1000 net.ttp.syn_retries=20
 	cell 100000 loss 20%
-	for ns in "$A" "$B"; do
-		ip netns exec "$ns" sysctl -qw net.ttp.rto_max_ms=120000 \
-			net.ttp.syn_retries=6 || fail "sysctls in $ns"
-	done
+	ns_sysctl "$A" net.ttp.rto_max_ms=120000 net.ttp.syn_retries=6
+	ns_sysctl "$B" net.ttp.rto_max_ms=120000 net.ttp.syn_retries=6
 	expect_cmp "RetransSegs delta" "$RETR" -gt 0
 	expect_cmp "Timeouts delta" "$TMO" -gt 0
 }

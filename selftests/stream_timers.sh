@@ -98,15 +98,6 @@ unblock()
 	true
 }
 
-# ns_sysctl NS NAME=VALUE...
-ns_sysctl()
-{
-	local ns=$1
-
-	shift
-	ip netns exec "$ns" sysctl -qw "$@" || fail "sysctl $* in $ns"
-}
-
 # deltas NS VAR COUNTER...: sets VAR to "d1 d2 ..." against the snapshot
 # in ${VAR}0 (taken by snap NS VAR COUNTER...)
 snap()

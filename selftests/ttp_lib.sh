@@ -235,6 +235,15 @@ ttp_netem_stats()
 		f && /Sent/ { gsub(",", "", $7); print $4, $7; exit }'
 }
 
+# ns_sysctl NS NAME=VALUE...
+ns_sysctl()
+{
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" sysctl -qw "$@" || fail "sysctl $* in $ns"
+}
+
 # set_isn NS VALUE: every stream ISN in NS from now on is VALUE (decimal;
 # net.ttp.stream_isn, a test-only knob, 0: random); read back
 set_isn()
