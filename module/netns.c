@@ -80,6 +80,16 @@ static struct ctl_table ttp_sysctl_table[] = {
 	TTP_SYSCTL_INT("keepalive_time", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_intvl", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_probes", &ttp_retries_max),
+	TTP_SYSCTL_INT("orphan_retries", &ttp_retries_max),
+	{
+		/* as tcp_invalid_ratelimit: 0 lets every such ACK go */
+		.procname	= "invalid_ratelimit_ms",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &ttp_int_max,
+	},
 	{
 		.procname	= "rto_max_ms",
 		.maxlen		= sizeof(int),
@@ -113,8 +123,10 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	table[5].data = &tn->keepalive_time;
 	table[6].data = &tn->keepalive_intvl;
 	table[7].data = &tn->keepalive_probes;
-	table[8].data = &tn->rto_max_ms;
-	table[9].data = &tn->stream_isn;
+	table[8].data = &tn->orphan_retries;
+	table[9].data = &tn->invalid_ratelimit_ms;
+	table[10].data = &tn->rto_max_ms;
+	table[11].data = &tn->stream_isn;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);
@@ -148,6 +160,8 @@ static int __net_init ttp_net_init(struct net *net)
 	tn->keepalive_time = 7200;	/* as TCP */
 	tn->keepalive_intvl = 75;
 	tn->keepalive_probes = 9;
+	tn->orphan_retries = 8;		/* as TCP's default (0 means 8 there) */
+	tn->invalid_ratelimit_ms = 500;	/* as TCP: HZ / 2 */
 
 	err = ttp_ctable_init(tn);
 	if (err)

@@ -35,6 +35,10 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_LISTENDROPS]	= "ListenDrops",
 	[TTP_MIB_FASTRETRANS]	= "FastRetrans",
 	[TTP_MIB_TIMEOUTS]	= "Timeouts",
+	[TTP_MIB_CHALLENGEACKS]	= "ChallengeACKs",
+	[TTP_MIB_ACKSKIPPED]	= "ACKSkipped",
+	[TTP_MIB_BADACKS]	= "BadACKs",
+	[TTP_MIB_ABORTONTIMEOUT] = "AbortOnTimeout",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)

@@ -56,6 +56,12 @@ static void ttp_stream_unlink_child(struct sock *child)
 	if (!parent)
 		return;
 	sock_orphan(child);
+	/*
+	 * No file will close it: it lets go of the port it took from its
+	 * listener (a fixed port's SOCK_BINDPORT_LOCK kept it from doing so
+	 * on the way to CLOSE) before its last reference goes.
+	 */
+	ttp_stream_put_port(child);
 	sock_put(parent);	/* the child's reference on its listener */
 	sock_put(child);	/* the queue's: the child has no file to go to */
 }
@@ -130,6 +136,7 @@ static void ttp_stream_write_space(struct sock *sk)
  */
 static void ttp_stream_destruct(struct sock *sk)
 {
+	kfree_skb(ttp_ssk(sk)->fin_skb);
 	ttp_stream_purge(sk, true);
 	skb_queue_purge(&sk->sk_error_queue);
 	sk_dst_reset(sk);
@@ -138,8 +145,12 @@ static void ttp_stream_destruct(struct sock *sk)
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 }
 
-/* A fresh stream socket, from socket() or for a listener's child. */
-int ttp_stream_init_sock(struct sock *sk)
+/*
+ * What one connection learns and counts, as a new socket has it: RTO and
+ * RTT, congestion state, timer counts, the peer's options, the TTP_INFO
+ * figures. Socket lock held (or the socket not yet visible).
+ */
+static void ttp_stream_fresh(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct ttp_net *tn = ttp_pernet(sock_net(sk));
@@ -150,16 +161,42 @@ int ttp_stream_init_sock(struct sock *sk)
 		.granularity_us	= jiffies_to_usecs(1),
 	};
 
+	tsk->mss = TTP_MSS_DEFAULT;
+	ttp_rto_init(&tsk->rto, &rp);
+	ttp_cong_init(&tsk->cong, &ttp_newreno_ops, tsk->mss, 0, false);
+	tsk->rtt_start_us = 0;
+	tsk->retries = 0;
+	tsk->probes = 0;
+	tsk->syn_lost = 0;
+	tsk->ts_ok = 0;
+	tsk->ts_recent = 0;
+	tsk->max_snd_wnd = 0;
+	tsk->oow_ack_sent = 0;
+	tsk->quickack_budget = 0;
+	tsk->unacked_full = 0;
+	tsk->bytes_sent = 0;
+	tsk->bytes_retrans = 0;
+	tsk->bytes_acked = 0;
+	tsk->bytes_received = 0;
+	tsk->segs_out = 0;
+	tsk->segs_in = 0;
+	tsk->segs_retrans = 0;
+	WRITE_ONCE(sk->sk_err_soft, 0);
+}
+
+/* A fresh stream socket, from socket() or for a listener's child. */
+int ttp_stream_init_sock(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
 	ttp_sock_init(sk);
 	sk->sk_destruct = ttp_stream_destruct;
 	sk->sk_backlog_rcv = ttp_stream_do_rcv;
 	sk->sk_write_space = ttp_stream_write_space;
 	inet_sk(sk)->pmtudisc = IP_PMTUDISC_WANT;	/* DF, as TCP */
-	tsk->mss = TTP_MSS_DEFAULT;
 	tsk->ofo_root = RB_ROOT;
 	ttp_ofo_init(&tsk->ofo, TTP_OFO_MAX_RANGES);
-	ttp_rto_init(&tsk->rto, &rp);
-	ttp_cong_init(&tsk->cong, &ttp_newreno_ops, tsk->mss, 0, false);
+	ttp_stream_fresh(sk);
 	spin_lock_init(&tsk->accept_lock);
 	INIT_LIST_HEAD(&tsk->syn_q);
 	INIT_LIST_HEAD(&tsk->accept_q);
@@ -365,6 +402,8 @@ static int ttp_stream_disconnect(struct sock *sk)
 	WRITE_ONCE(sk->sk_peek_off, -1);
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
+	/* a new connect() on this socket starts as on a new socket */
+	ttp_stream_fresh(sk);
 	tsk->fin_sent = 0;
 	tsk->snd_wnd = 0;
 	tsk->rcv_nxt = 0;

@@ -60,6 +60,16 @@
 /* The largest header we send: a SYN with MSS and timestamps. */
 #define TTP_STREAM_MAX_HDR	(TTP_STREAM_HDR_LEN + TTP_OPT_MSS_LEN + \
 				 TTP_OPT_TS_ALIGNED)
+/*
+ * The largest window a peer may offer: TCP's (65535 << 14, RFC 7323 2.3).
+ * A larger 32-bit Window is taken as this: sequence numbers compare only
+ * within 2^31, and RFC 5961 5.2's range needs a bounded MAX.SND.WND.
+ */
+#define TTP_WND_MAX		BIT(30)
+/* The smallest payload a segment we send carries (RFC 9293 3.7.1: 536 is
+ * the default, not a floor; TCP's floor, tcp_min_snd_mss, is 48).
+ */
+#define TTP_MSS_MIN		64
 /* Data segments acknowledged at once after the handshake, as TCP's. */
 #define TTP_QUICKACKS		16
 /* Delayed ACKs wait at most this long (RFC 9293 3.8.6.3: < 0.5 s). */
@@ -96,11 +106,13 @@ struct ttp_stream_sock {
 	u32			snd_max;	/* highest snd_nxt so far */
 	u32			write_seq;	/* end of the data queued by the user */
 	u32			snd_wnd;	/* peer's window */
+	u32			max_snd_wnd;	/* largest it ever was (RFC 5961 5.2) */
 	u32			snd_wl1;	/* seq of the last window update */
 	u32			snd_wl2;	/* ack of the last window update */
 	u32			mss;		/* payload bytes per segment we send */
 	u32			peer_mss;	/* what the peer's SYN announced */
 	struct sk_buff		*send_head;	/* first unsent skb in the write queue */
+	struct sk_buff		*fin_skb;	/* the FIN's, allocated with the SYN */
 
 	/* receive sequence space */
 	u32			irs;		/* initial receive sequence number */
@@ -122,7 +134,7 @@ struct ttp_stream_sock {
 	struct timer_list	rtx_timer;	/* retransmit, persist or TIME_WAIT */
 	unsigned long		rtx_deadline;	/* jiffies */
 	u8			rtx_kind;	/* enum ttp_rtx_kind */
-	u8			retries;	/* expiries without progress */
+	u8			retries;	/* expiries (or orphan probes) without progress */
 	u8			probes;		/* keepalive probes unanswered */
 	struct timer_list	delack_timer;
 	unsigned long		delack_deadline;
@@ -140,6 +152,8 @@ struct ttp_stream_sock {
 				ts_ok:1,	/* both ends send timestamps */
 				syn_lost:1;	/* a SYN timed out */
 	u32			ts_recent;	/* the peer's TSval to echo */
+	u32			last_oow_ack;	/* jiffies of the last unsolicited ACK */
+	u8			oow_ack_sent:1;	/* last_oow_ack is set */
 	u32			mtu_info;	/* the MTU an ICMP error reported */
 
 	/* options */

@@ -65,7 +65,8 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 
 	cb->seq = ntohl(sh->seq);
 	cb->ack = ntohl(sh->ack);
-	cb->wnd = ntohl(sh->wnd);
+	/* sequence comparisons hold within 2^31: no window may come near it */
+	cb->wnd = min_t(u32, ntohl(sh->wnd), TTP_WND_MAX);
 	cb->flags = ntohs(sh->th.flags);
 	cb->resent = 0;
 	if (hlen < TTP_STREAM_HDR_LEN || ttp_parse_options(skb, hlen)) {
@@ -115,6 +116,17 @@ static bool ttp_listen_full(struct sock *sk)
 	return READ_ONCE(sk->sk_ack_backlog) > READ_ONCE(sk->sk_max_ack_backlog);
 }
 
+/* IP_TOS, IP_TTL and IP_MTU_DISCOVER of a listener, for its child. */
+static void ttp_inherit_ip_opts(struct sock *child, const struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct inet_sock *cinet = inet_sk(child);
+
+	cinet->tos = READ_ONCE(inet->tos);
+	cinet->uc_ttl = READ_ONCE(inet->uc_ttl);
+	cinet->pmtudisc = READ_ONCE(inet->pmtudisc);
+}
+
 /* A new connection for the SYN in @skb: a child socket in SYN_RECV. */
 static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 {
@@ -141,6 +153,13 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	child->sk_mark = sk->sk_mark;
 	child->sk_priority = sk->sk_priority;
 	sock_valbool_flag(child, SOCK_KEEPOPEN, sock_flag(sk, SOCK_KEEPOPEN));
+	/* as TCP's clone: SO_LINGER, the timeouts, SO_RCVLOWAT, IP's options */
+	sock_valbool_flag(child, SOCK_LINGER, sock_flag(sk, SOCK_LINGER));
+	child->sk_lingertime = READ_ONCE(sk->sk_lingertime);
+	child->sk_rcvtimeo = READ_ONCE(sk->sk_rcvtimeo);
+	child->sk_sndtimeo = READ_ONCE(sk->sk_sndtimeo);
+	child->sk_rcvlowat = READ_ONCE(sk->sk_rcvlowat);
+	ttp_inherit_ip_opts(child, sk);
 	ctsk->nodelay = ltsk->nodelay;
 	ctsk->keepidle = ltsk->keepidle;
 	ctsk->keepintvl = ltsk->keepintvl;
@@ -162,6 +181,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	ctsk->ts_ok = TTP_STREAM_CB(skb)->has_ts;
 	ctsk->ts_recent = TTP_STREAM_CB(skb)->tsval;
 	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
+	ctsk->max_snd_wnd = ctsk->snd_wnd;
 	ctsk->snd_wl1 = ctsk->irs;
 	ctsk->iss = ttp_stream_isn(sock_net(sk), iph->daddr, iph->saddr,
 				   th->dest, th->source);
@@ -217,14 +237,28 @@ static void ttp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	list_add_tail(&ttp_ssk(child)->child_node, &tsk->syn_q);
 	sk_acceptq_added(sk);
 	spin_unlock(&tsk->accept_lock);
-	ttp_inc_stats(sock_net(sk), TTP_MIB_PASSIVEOPENS);
 	ttp_ssk(child)->last_rcv = jiffies;
-	ttp_stream_send_syn(child);
+	sock_hold(child);	/* ttp_stream_done() may drop the queue's */
+	if (ttp_stream_send_syn(child)) {
+		/* no SYN-ACK, no timer to resend it: the slot goes at once */
+		ttp_stream_done(child);
+		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+	} else {
+		ttp_inc_stats(sock_net(sk), TTP_MIB_PASSIVEOPENS);
+	}
 	bh_unlock_sock(child);
+	sock_put(child);
 	local_bh_enable();
 }
 
 /* ---- SYN_SENT ------------------------------------------------------ */
+
+/* The peer's window, and the largest it ever offered (RFC 5961 5.2). */
+static void ttp_set_snd_wnd(struct ttp_stream_sock *tsk, u32 wnd)
+{
+	tsk->snd_wnd = wnd;
+	tsk->max_snd_wnd = max(tsk->max_snd_wnd, wnd);
+}
 
 /* Both ends know each other's sequence numbers: ESTABLISHED. */
 static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
@@ -232,7 +266,7 @@ static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 
-	tsk->snd_wnd = cb->wnd;
+	ttp_set_snd_wnd(tsk, cb->wnd);
 	tsk->snd_wl1 = cb->seq;
 	tsk->snd_wl2 = cb->ack;
 	ttp_stream_set_mss(sk);
@@ -364,10 +398,67 @@ static bool ttp_seq_acceptable(const struct ttp_stream_sock *tsk,
 			       tsk->rcv_nxt + wnd - 1);
 }
 
-/* RFC 5961 3.2 / 4.2: a reset or SYN that is not exactly right draws an ACK. */
+/*
+ * RFC 5961 7: an ACK nobody asked for (a challenge ACK, the answer to a
+ * segment outside the window) goes out at most once per
+ * net.ttp.invalid_ratelimit_ms on each socket, as TCP's
+ * tcp_invalid_ratelimit: two hosts that disagree on the window must not
+ * trade ACKs forever, and a stranger's segments must not turn into a flood
+ * of ours. The limit is per socket: a counter shared by all of them would
+ * tell an off-path observer when someone else's connection drew one
+ * (CVE-2016-5696). Returns whether one may go now.
+ */
+static bool ttp_oow_ack_allowed(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_net *tn = ttp_pernet(sock_net(sk));
+	unsigned long gap = msecs_to_jiffies(READ_ONCE(tn->invalid_ratelimit_ms));
+	u32 now = (u32)jiffies;
+
+	if (tsk->oow_ack_sent && (s32)(now - tsk->last_oow_ack) < (s32)gap) {
+		ttp_inc_stats(sock_net(sk), TTP_MIB_ACKSKIPPED);
+		return false;
+	}
+	tsk->oow_ack_sent = 1;
+	tsk->last_oow_ack = now;
+	return true;
+}
+
+/* RFC 5961 3.2, 4.2, 5.2: a reset, SYN or ACK not exactly right draws an ACK. */
 static void ttp_challenge_ack(struct sock *sk)
 {
+	if (!ttp_oow_ack_allowed(sk))
+		return;
+	ttp_inc_stats(sock_net(sk), TTP_MIB_CHALLENGEACKS);
 	ttp_stream_send_ack(sk);
+}
+
+/*
+ * RFC 9293 3.10.7.4: a segment outside the window is answered with an ACK.
+ * One that carries data is a resend of what we have (our ACK was lost) and
+ * always gets one; an empty one is rate-limited, as TCP's
+ * tcp_oow_rate_limited(): it can be one end of an ACK loop.
+ */
+static void ttp_oow_ack(struct sock *sk, const struct ttp_stream_cb *cb)
+{
+	if (cb->seq == cb->end_seq && !ttp_oow_ack_allowed(sk))
+		return;
+	ttp_stream_send_ack(sk);
+}
+
+/*
+ * RFC 5961 5.2: is the segment's ACK field one the peer can have meant?
+ * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (our snd_max: a timeout's
+ * go-back moves snd_nxt back), the lower bound no further back than the
+ * bytes acknowledged so far, as Linux does since 2023: an ACK of bytes we
+ * never sent is no ACK of ours. A blind attacker must guess the ACK within
+ * that range as well as the sequence number within the window.
+ */
+static bool ttp_ack_in_range(const struct ttp_stream_sock *tsk, u32 ack)
+{
+	u32 back = min_t(u64, tsk->max_snd_wnd, tsk->bytes_acked);
+
+	return ttp_seq_between(ack, tsk->snd_una - back, tsk->snd_max);
 }
 
 /* Our FIN is acknowledged: the state it moves us to. */
@@ -394,24 +485,25 @@ static void ttp_fin_acked(struct sock *sk)
 }
 
 /*
- * RFC 9293 3.10.7.4, fifth: the ACK field. Returns false when the segment
- * is to be dropped (an ACK of something not yet sent).
+ * RFC 9293 3.10.7.4, fifth: the ACK field, once ttp_ack_in_range() took
+ * it: what it acknowledges, and the window it brings.
  */
-static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
+static void ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 	u32 old_wnd = tsk->snd_wnd;
 	enum ttp_cong_action act;
 
-	if (ttp_seq_after(cb->ack, tsk->snd_max)) {
-		ttp_stream_send_ack(sk);
-		return false;
-	}
-	/* window update: from a newer segment, or a newer ACK of the same */
-	if (ttp_seq_before(tsk->snd_wl1, cb->seq) ||
-	    (tsk->snd_wl1 == cb->seq && !ttp_seq_before(cb->ack, tsk->snd_wl2))) {
-		tsk->snd_wnd = cb->wnd;
+	/*
+	 * Window update: SND.UNA =< SEG.ACK, and from a newer segment or a
+	 * newer ACK of the same (an old ACK's window is an old window).
+	 */
+	if (!ttp_seq_before(cb->ack, tsk->snd_una) &&
+	    (ttp_seq_before(tsk->snd_wl1, cb->seq) ||
+	     (tsk->snd_wl1 == cb->seq &&
+	      !ttp_seq_before(cb->ack, tsk->snd_wl2)))) {
+		ttp_set_snd_wnd(tsk, cb->wnd);
 		tsk->snd_wl1 = cb->seq;
 		tsk->snd_wl2 = cb->ack;
 	}
@@ -428,7 +520,21 @@ static bool ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 		    ttp_stream_retransmit(sk) > 0)
 			ttp_inc_stats(sock_net(sk), TTP_MIB_FASTRETRANS);
 	}
-	return true;
+}
+
+/*
+ * Queue @skb, whose payload ends at @end after rcv_nxt, for the reader.
+ * Its first bytes may be ones we hold already: nothing is pulled (a pull
+ * can fail), the reader starts at copied_seq's offset into it
+ * (stream_io.c), so every byte is delivered once.
+ */
+static void ttp_queue_rcv(struct sock *sk, struct sk_buff *skb, u32 end)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	tsk->bytes_received += end - tsk->rcv_nxt;
+	WRITE_ONCE(tsk->rcv_nxt, end);	/* poll, SIOCINQ read it unlocked */
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
 }
 
 /*
@@ -443,8 +549,12 @@ static void ttp_ofo_drain(struct sock *sk)
 	u32 seq, end;
 	bool fin;
 
-	if (!ttp_ofo_pop(&tsk->ofo, tsk->rcv_nxt))
-		return;
+	/*
+	 * The ranges forget what now lies before rcv_nxt; the tree is walked
+	 * whatever pop says: a held segment that in-order data covered whole
+	 * (held [200,300), then [100,400) came) is freed here, not kept.
+	 */
+	ttp_ofo_pop(&tsk->ofo, tsk->rcv_nxt);
 	while ((n = rb_first(&tsk->ofo_root))) {
 		skb = rb_entry(n, struct sk_buff, rbnode);
 		seq = TTP_STREAM_CB(skb)->seq;
@@ -458,15 +568,10 @@ static void ttp_ofo_drain(struct sock *sk)
 			kfree_skb(skb);		/* all of it came another way */
 			continue;
 		}
-		if (ttp_seq_before(seq, tsk->rcv_nxt))
-			pskb_pull(skb, tsk->rcv_nxt - seq);
-		TTP_STREAM_CB(skb)->seq = tsk->rcv_nxt;
-		tsk->rcv_nxt += skb->len;
-		tsk->bytes_received += skb->len;
-		if (skb->len)
-			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		if (ttp_seq_after(end, tsk->rcv_nxt))
+			ttp_queue_rcv(sk, skb, end);
 		else
-			kfree_skb(skb);
+			kfree_skb(skb);		/* a FIN after data we had */
 		if (fin) {
 			tsk->ofo_fin = 1;
 			break;
@@ -546,7 +651,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 	bool fin = cb->flags & TTP_FIN, gap = !RB_EMPTY_ROOT(&tsk->ofo_root);
-	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd;
+	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd, end;
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)) ||
@@ -582,8 +687,15 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	/* what lies beyond the window is cut off, FIN included */
 	if (ttp_seq_after(cb->seq + skb->len, wnd_end) &&
 	    ttp_seq_after(wnd_end, cb->seq)) {
-		pskb_trim(skb, wnd_end - cb->seq);
 		fin = false;
+		if (pskb_trim(skb, wnd_end - cb->seq)) {
+			/* no memory to cut it: the sender resends it */
+			atomic_inc(&sk->sk_drops);
+			ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+			kfree_skb(skb);
+			ttp_stream_send_ack(sk);
+			return;
+		}
 	}
 	if (ttp_seq_after(cb->seq, tsk->rcv_nxt)) {
 		skb_set_owner_r(skb, sk);
@@ -593,16 +705,14 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	/* in order, maybe overlapping what we had */
-	if (ttp_seq_before(cb->seq, tsk->rcv_nxt))
-		pskb_pull(skb, min_t(u32, tsk->rcv_nxt - cb->seq, skb->len));
-	if (skb->len) {
-		cb->seq = tsk->rcv_nxt;
-		tsk->rcv_nxt += skb->len;
-		tsk->bytes_received += skb->len;
-		if (skb->len >= tsk->mss)
+	end = cb->seq + skb->len;
+	if (ttp_seq_before(end, tsk->rcv_nxt))
+		fin = false;	/* a FIN there is one we have had */
+	if (ttp_seq_after(end, tsk->rcv_nxt)) {
+		if (end - tsk->rcv_nxt >= tsk->mss)
 			tsk->unacked_full++;
 		skb_set_owner_r(skb, sk);
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		ttp_queue_rcv(sk, skb, end);
 		skb = NULL;
 		if (gap) {
 			ttp_ofo_drain(sk);
@@ -612,7 +722,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	}
 	if (fin || tsk->ofo_fin) {
 		tsk->ofo_fin = 0;
-		tsk->rcv_nxt++;
+		WRITE_ONCE(tsk->rcv_nxt, tsk->rcv_nxt + 1);
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 		sock_set_flag(sk, SOCK_DONE);
 		switch (sk->sk_state) {
@@ -649,13 +759,40 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
  * round trip, not the one since the first copy went out, which after a few
  * lost ACKs and timer backoffs is seconds long and would inflate its RTO
  * for a long time (RFC 7323 4.3 echoes the segment that last advanced the
- * window; the duplicate is that segment, sent again).
+ * window; the duplicate is that segment, sent again). Only from a segment
+ * whose ACK is one we could have sent it: a stranger's guess at the
+ * sequence number alone moves nothing.
  */
 static void ttp_dup_ts(struct ttp_stream_sock *tsk,
 		       const struct ttp_stream_cb *cb)
 {
-	if (cb->has_ts && !ttp_seq_after(cb->end_seq, tsk->rcv_nxt) &&
+	if (cb->has_ts && (cb->flags & TTP_ACK) &&
+	    !(cb->flags & (TTP_SYN | TTP_RST)) &&
+	    ttp_ack_in_range(tsk, cb->ack) &&
+	    !ttp_seq_after(cb->end_seq, tsk->rcv_nxt) &&
 	    ttp_seq_after(cb->tsval, tsk->ts_recent))
+		tsk->ts_recent = cb->tsval;
+}
+
+/*
+ * The segment passed every check (sequence, RST, SYN, ACK): now, and only
+ * now, it counts as a sign of life and its TSval as the one to echo.
+ */
+static void ttp_seg_accepted(struct sock *sk, const struct ttp_stream_cb *cb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	tsk->last_rcv = jiffies;
+	tsk->probes = 0;
+	/*
+	 * A peer that answers window probes is alive, however long it reads
+	 * not; an orphan (no user to wait for) gets only so many probes
+	 * (net.ttp.orphan_retries), answered or not, as TCP's.
+	 */
+	if (tsk->rtx_kind == TTP_RTX_PERSIST && !sock_flag(sk, SOCK_DEAD))
+		tsk->retries = 0;
+	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
+	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
 		tsk->ts_recent = cb->tsval;
 }
 
@@ -669,18 +806,10 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!ttp_seq_acceptable(tsk, cb)) {
 		if (!(cb->flags & TTP_RST)) {
 			ttp_dup_ts(tsk, cb);
-			ttp_stream_send_ack(sk);
+			ttp_oow_ack(sk, cb);
 		}
 		goto drop;
 	}
-	tsk->last_rcv = jiffies;
-	tsk->probes = 0;
-	/* a peer that answers window probes is alive, however long it reads not */
-	if (tsk->rtx_kind == TTP_RTX_PERSIST)
-		tsk->retries = 0;
-	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
-	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
-		tsk->ts_recent = cb->tsval;
 	/* second: a reset, believed only at exactly rcv_nxt */
 	if (cb->flags & TTP_RST) {
 		if (cb->seq != tsk->rcv_nxt) {
@@ -706,11 +835,20 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 			ttp_stream_send_reset(sock_net(sk), skb);
 			goto drop;
 		}
+		ttp_seg_accepted(sk, cb);
 		ttp_ack_new(sk, cb->ack, cb->has_ts ? cb->tsecr : 0);
 		ttp_stream_established(sk, skb);
 		ttp_stream_child_ready(sk);
+	} else if (!ttp_ack_in_range(tsk, cb->ack)) {
+		/* RFC 5961 5.2: dropped, payload and all; a challenge ACK */
+		ttp_inc_stats(sock_net(sk), TTP_MIB_BADACKS);
+		ttp_challenge_ack(sk);
+		goto drop;
+	} else {
+		ttp_seg_accepted(sk, cb);
 	}
-	if (!ttp_stream_ack(sk, skb) || sk->sk_state == TCP_CLOSE)
+	ttp_stream_ack(sk, skb);
+	if (sk->sk_state == TCP_CLOSE)
 		goto drop;
 	ttp_stream_data(sk, skb);
 	ttp_stream_push(sk, false);

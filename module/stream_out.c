@@ -221,6 +221,13 @@ int ttp_stream_send_syn(struct sock *sk)
 	skb = ttp_ctl_skb(gfp_any());
 	if (!skb)
 		return -ENOBUFS;
+	/* the FIN's skb, kept from now on: close() never waits for memory */
+	if (!tsk->fin_skb)
+		tsk->fin_skb = ttp_ctl_skb(gfp_any());
+	if (!tsk->fin_skb) {
+		kfree_skb(skb);
+		return -ENOBUFS;
+	}
 	TTP_STREAM_CB(skb)->seq = tsk->iss;
 	TTP_STREAM_CB(skb)->end_seq = tsk->iss + 1;
 	TTP_STREAM_CB(skb)->flags = TTP_SYN;
@@ -286,16 +293,19 @@ void ttp_stream_send_reset(struct net *net, struct sk_buff *in)
 	const struct ttp_stream_cb *cb = TTP_STREAM_CB(in);
 	const struct iphdr *iph = ip_hdr(in);
 	struct ttp_streamhdr *sh;
+	struct rtable *rt, *irt;
 	struct flowi4 fl4;
-	struct rtable *rt;
 	struct sk_buff *skb;
 	struct iphdr *nh;
 	u16 flags = TTP_RST;
 
 	if (cb->flags & TTP_RST)
 		return;		/* never answer a reset */
-	if (skb_rtable(in)->rt_type != RTN_LOCAL)
-		return;		/* nor a broadcast or multicast */
+	/* nor a broadcast or multicast (the backlog may have lost the route) */
+	irt = skb_rtable(in);
+	if (irt ? irt->rt_type != RTN_LOCAL :
+	    ipv4_is_multicast(iph->daddr) || ipv4_is_lbcast(iph->daddr))
+		return;
 	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
 				   ttp_hdr(in)->source, ttp_hdr(in)->dest,
 				   ttp_protocol, 0, inet_iif(in));
@@ -489,8 +499,16 @@ void ttp_stream_send_fin(struct sock *sk)
 		TTP_STREAM_CB(tail)->end_seq++;
 		tsk->write_seq++;
 	} else {
-		/* process context (shutdown, close): may wait for memory */
-		tail = ttp_ctl_skb(GFP_KERNEL | __GFP_NOFAIL);
+		/* the skb kept since the SYN (a simultaneous open has none) */
+		tail = tsk->fin_skb ?: ttp_ctl_skb(sk->sk_allocation);
+		tsk->fin_skb = NULL;
+		if (!tail) {
+			/* no FIN without memory: abort rather than hang */
+			ttp_stream_send_active_reset(sk, GFP_ATOMIC);
+			ttp_stream_reset(sk, sock_flag(sk, SOCK_DEAD) ? 0 :
+					 ENOMEM);
+			return;
+		}
 		TTP_STREAM_CB(tail)->seq = tsk->write_seq;
 		TTP_STREAM_CB(tail)->end_seq = tsk->write_seq + 1;
 		TTP_STREAM_CB(tail)->flags = TTP_FIN;
@@ -563,7 +581,7 @@ void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		tsk->bytes_acked += skb->len;
-		kfree_skb(skb);
+		consume_skb(skb);	/* delivered: no drop */
 	}
 }
 
@@ -592,25 +610,42 @@ void ttp_stream_purge(struct sock *sk, bool all)
 		skb_queue_purge(&sk->sk_receive_queue);
 }
 
+/* Bytes of IP options (IP_OPTIONS) every segment of @sk carries. */
+static int ttp_ip_opt_len(struct sock *sk)
+{
+	struct ip_options_rcu *opt;
+	int len = 0;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet_sk(sk)->inet_opt);
+	if (opt)
+		len = opt->opt.optlen;
+	rcu_read_unlock();
+	return len;
+}
+
 /*
  * The send MSS from the route (and the peer's announcement): MTU less IPv4
- * and stream headers. Returns it, or -EHOSTUNREACH without a route.
+ * and stream headers, less the options every segment carries (timestamps,
+ * IP_OPTIONS: the announced MSS counts none), as TCP's __tcp_mtu_to_mss().
+ * Computed signed: a peer's MSS of 1 gives the floor, TTP_MSS_MIN, not a
+ * wrapped u32. Returns it, or -EHOSTUNREACH without a route.
  */
 int ttp_stream_set_mss(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct dst_entry *dst = ttp_stream_route(sk);
-	u32 mss;
+	int mss;
 
 	if (IS_ERR(dst))
 		return PTR_ERR(dst);
-	mss = dst_mtu(dst) - TTP_STREAM_OVERHEAD;
+	mss = (int)dst_mtu(dst) - TTP_STREAM_OVERHEAD;
 	if (tsk->peer_mss)
-		mss = min(mss, tsk->peer_mss);
-	/* the MSS counts no options: the ones we send come off it */
+		mss = min_t(int, mss, tsk->peer_mss);
 	if (tsk->ts_ok)
 		mss -= TTP_OPT_TS_ALIGNED;
-	tsk->mss = max_t(u32, mss, 64);
+	mss -= ttp_ip_opt_len(sk);
+	tsk->mss = max(mss, TTP_MSS_MIN);
 	tsk->cong.mss = tsk->mss;
 	return tsk->mss;
 }
@@ -657,6 +692,16 @@ void ttp_stream_mtu_reduced(struct sock *sk)
 	if (IS_ERR(dst) || dst_mtu(dst) - TTP_STREAM_OVERHEAD >= old)
 		return;
 	ttp_stream_set_mss(sk);
-	if (tsk->mss < old)
-		ttp_stream_retransmit(sk);
+	if (tsk->mss >= old || !ttp_in_flight(tsk) ||
+	    (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+		return;
+	/*
+	 * Everything in flight was sent too big and is lost: all of it goes
+	 * again at the new size (as tcp_simple_retransmit()), not only the
+	 * first segment. Go back to snd_una; the push splits and resends.
+	 */
+	tsk->send_head = skb_peek(&sk->sk_write_queue);
+	tsk->snd_nxt = tsk->snd_una;
+	tsk->rtt_start_us = 0;	/* Karn */
+	ttp_stream_push(sk, true);
 }

@@ -170,14 +170,29 @@ void ttp_stream_time_wait(struct sock *sk)
 			   msecs_to_jiffies(READ_ONCE(tn->tw_timeout_ms)));
 }
 
-/* The retransmission limit of the state @sk is in. */
+/*
+ * The retransmission (and window probe) limit of the state @sk is in. An
+ * orphan, closed by its user, has its own (net.ttp.orphan_retries, as
+ * tcp_orphan_retries): nobody waits for it, and a peer that answers its
+ * probes with a shut window must not keep it, its buffer and the module
+ * forever.
+ */
 static int ttp_retry_limit(struct sock *sk)
 {
 	struct ttp_net *tn = ttp_pernet(sock_net(sk));
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 		return READ_ONCE(tn->syn_retries);
+	if (sock_flag(sk, SOCK_DEAD))
+		return READ_ONCE(tn->orphan_retries);
 	return READ_ONCE(tn->retries2);
+}
+
+/* A timer's limit is reached: abort with @err, counted. */
+static void ttp_timer_abort(struct sock *sk, int err)
+{
+	ttp_inc_stats(sock_net(sk), TTP_MIB_ABORTONTIMEOUT);
+	ttp_stream_reset(sk, err);
 }
 
 /*
@@ -198,7 +213,7 @@ static void ttp_retransmit_timeout(struct sock *sk)
 		return;
 	}
 	if (tsk->retries >= ttp_retry_limit(sk)) {
-		ttp_stream_reset(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
+		ttp_timer_abort(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
 		return;
 	}
 	tsk->retries++;
@@ -231,7 +246,10 @@ static void ttp_persist_timeout(struct sock *sk)
 	if (ttp_in_flight(tsk))
 		return;	/* the window opened */
 	if (tsk->retries >= ttp_retry_limit(sk)) {
-		ttp_stream_reset(sk, ETIMEDOUT);
+		/* an orphan tells the peer, alive behind its shut window */
+		if (sock_flag(sk, SOCK_DEAD))
+			ttp_stream_send_active_reset(sk, GFP_ATOMIC);
+		ttp_timer_abort(sk, ETIMEDOUT);
 		return;
 	}
 	tsk->retries++;
@@ -302,7 +320,7 @@ static void ttp_keepalive_handler(struct sock *sk)
 	}
 	cnt = ttp_keep_sysctl(sk, tsk->keepcnt, READ_ONCE(tn->keepalive_probes));
 	if (tsk->probes >= cnt) {
-		ttp_stream_reset(sk, ETIMEDOUT);
+		ttp_timer_abort(sk, ETIMEDOUT);
 		return;
 	}
 	tsk->probes++;

@@ -161,6 +161,10 @@ enum ttp_mib_field {
 	TTP_MIB_LISTENDROPS,
 	TTP_MIB_FASTRETRANS,	/* resends on three duplicate ACKs */
 	TTP_MIB_TIMEOUTS,	/* retransmission timer expiries */
+	TTP_MIB_CHALLENGEACKS,	/* RFC 5961 challenge ACKs sent */
+	TTP_MIB_ACKSKIPPED,	/* unsolicited ACKs held back by the rate limit */
+	TTP_MIB_BADACKS,	/* segments dropped for an ACK out of range */
+	TTP_MIB_ABORTONTIMEOUT,	/* connections aborted by a timer's limit */
 	TTP_MIB_MAX
 };
 
@@ -183,6 +187,8 @@ struct ttp_net {
 	int			keepalive_time;	/* net.ttp.keepalive_time, s */
 	int			keepalive_intvl; /* net.ttp.keepalive_intvl, s */
 	int			keepalive_probes; /* net.ttp.keepalive_probes */
+	int			orphan_retries;	/* net.ttp.orphan_retries */
+	int			invalid_ratelimit_ms; /* net.ttp.invalid_ratelimit_ms */
 	u32			stream_isn;	/* net.ttp.stream_isn: test only */
 	struct ctl_table_header	*sysctl;
 };

@@ -1274,6 +1274,59 @@ TEST_F(stream, disconnect)
 	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), 0));
 }
 
+/*
+ * An accepted socket starts with its listener's options, as TCP's clone
+ * does: SO_LINGER, the timeouts, SO_RCVLOWAT, IP_TOS, IP_TTL and
+ * IP_MTU_DISCOVER.
+ */
+TEST_F(stream, accepted_inherits_options)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 5 }, lg;
+	struct timeval rto = { .tv_sec = 3, .tv_usec = 250000 };
+	struct timeval sto = { .tv_sec = 4, .tv_usec = 500000 }, tv;
+	socklen_t len;
+
+	self->l = listener(_metadata, self, 8);
+	ASSERT_EQ(0, setsockopt(self->l, SOL_SOCKET, SO_LINGER, &lin,
+				sizeof(lin)));
+	ASSERT_EQ(0, setsockopt(self->l, SOL_SOCKET, SO_RCVTIMEO, &rto,
+				sizeof(rto)));
+	ASSERT_EQ(0, setsockopt(self->l, SOL_SOCKET, SO_SNDTIMEO, &sto,
+				sizeof(sto)));
+	ASSERT_EQ(0, set_int(self->l, SOL_SOCKET, SO_RCVLOWAT, 7));
+	ASSERT_EQ(0, set_int(self->l, SOL_IP, IP_TOS, 0x20));
+	ASSERT_EQ(0, set_int(self->l, SOL_IP, IP_TTL, 33));
+	ASSERT_EQ(0, set_int(self->l, SOL_IP, IP_MTU_DISCOVER,
+			     IP_PMTUDISC_DONT));
+	self->c = new_sock(self);
+	ASSERT_LE(0, self->c);
+	ASSERT_EQ(0, connect_to(self, self->c, self->port));
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+
+	len = sizeof(lg);
+	ASSERT_EQ(0, getsockopt(self->s, SOL_SOCKET, SO_LINGER, &lg, &len));
+	ASSERT_EQ(1, lg.l_onoff);
+	ASSERT_EQ(5, lg.l_linger);
+	/* as the listener reads them back (rounded to the tick) */
+	len = sizeof(tv);
+	ASSERT_EQ(0, getsockopt(self->l, SOL_SOCKET, SO_RCVTIMEO, &rto, &len));
+	ASSERT_EQ(0, getsockopt(self->s, SOL_SOCKET, SO_RCVTIMEO, &tv, &len));
+	ASSERT_EQ(3, tv.tv_sec);
+	ASSERT_EQ(rto.tv_usec, tv.tv_usec);
+	ASSERT_EQ(0, getsockopt(self->l, SOL_SOCKET, SO_SNDTIMEO, &sto, &len));
+	ASSERT_EQ(0, getsockopt(self->s, SOL_SOCKET, SO_SNDTIMEO, &tv, &len));
+	ASSERT_EQ(4, tv.tv_sec);
+	ASSERT_EQ(sto.tv_usec, tv.tv_usec);
+	ASSERT_EQ(7, get_int(self->s, SOL_SOCKET, SO_RCVLOWAT));
+	ASSERT_EQ(0x20, get_int(self->s, SOL_IP, IP_TOS));
+	ASSERT_EQ(33, get_int(self->s, SOL_IP, IP_TTL));
+	ASSERT_EQ(IP_PMTUDISC_DONT, get_int(self->s, SOL_IP, IP_MTU_DISCOVER));
+	/* the client's are its own */
+	ASSERT_EQ(1, get_int(self->c, SOL_SOCKET, SO_RCVLOWAT));
+	ASSERT_EQ(0, get_int(self->c, SOL_IP, IP_TOS));
+}
+
 TEST_F(stream, dontwait_empty)
 {
 	char buf[8];

@@ -58,10 +58,10 @@ summary_of() {
 # with unload.sh).
 vm_parts() {
 	if [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
-		echo "dgram diff_udp ports stream"
+		echo "dgram diff_udp ports stream stream_wire"
 		echo "netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
 		echo "stream_netem.sh stream_icmp.sh stream_pmtu.sh unload.sh"
-		echo "--except dgram diff_udp ports stream netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh"
+		echo "--except dgram diff_udp ports stream stream_wire netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh"
 	else
 		echo ""
 	fi

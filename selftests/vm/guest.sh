@@ -19,7 +19,7 @@ status=0
 if [ -n "$VM_KMODROOT" ]; then
 	mp=(modprobe)
 	[ "$VM_KMODROOT" = / ] || mp+=(-d "$VM_KMODROOT")
-	for m in veth sch_netem sch_prio cls_u32; do "${mp[@]}" "$m" || status=125; done
+	for m in veth tun sch_netem sch_prio cls_u32; do "${mp[@]}" "$m" || status=125; done
 fi
 if [ -n "$VM_KO" ] && ! insmod "$VM_KO"; then
 	echo "vm: insmod $VM_KO failed" >&2

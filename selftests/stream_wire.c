@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream against a crafted peer (ttp_wire.h): the rules of
+ * docs/protocol.md section 5 that TTP's own well-behaved peer never puts
+ * to the test. RFC 9293 3.10.7 (segment arrives), RFC 5961 (blind reset,
+ * SYN and data injection, challenge ACKs and their rate limit), the
+ * handshake's bad ACKs, checksums, out-of-order data that overlaps or is
+ * covered, a hostile MSS, a child of a fixed-port listener dying before
+ * accept(), an orphan held by a peer that never opens its window.
+ *
+ * Each test is a script: syscalls, segments injected from the peer R,
+ * segments expected from L (every field checked, or WIRE_ANY), silences.
+ */
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "ttp_wire.h"
+#include "../../kselftest_harness.h"
+
+#define LPORT	5000		/* TTP's (listener's) port */
+#define RPORT	4000		/* the crafted peer's */
+#define PISN	1000000u	/* the peer's ISN */
+#define PWND	65535u		/* the window the peer offers */
+#define WAIT	1000		/* ms to wait for a segment that must come */
+#define QUIET	300		/* ms of silence that shows none comes */
+
+FIXTURE(wire)
+{
+	struct wire w;
+	int l, s;		/* listener, connection */
+	uint32_t snd;		/* TTP's next sequence number (its snd_nxt) */
+	uint32_t rcv;		/* the peer's next: TTP's rcv_nxt */
+};
+
+FIXTURE_SETUP(wire)
+{
+	int err;
+
+	self->l = self->s = -1;
+	if (getenv("TTP_TEST_AS_UDP"))
+		SKIP(return, "reference mode: TTP's wire only");
+	err = wire_open(&self->w);
+	if (err == -ENOENT || err == -ENODEV)
+		SKIP(return, "no tun device in this kernel");
+	ASSERT_EQ(0, err) TH_LOG("tun setup: %s", strerror(-err));
+}
+
+FIXTURE_TEARDOWN(wire)
+{
+	if (self->s >= 0)
+		close(self->s);
+	if (self->l >= 0)
+		close(self->l);
+	if (self->w.tun > 0)
+		close(self->w.tun);
+}
+
+/* A segment from R to L's port with the given fields, no options. */
+static struct seg mk(uint16_t flags, uint32_t seq, uint32_t ack)
+{
+	struct seg s;
+
+	memset(&s, 0, offsetof(struct seg, data));
+	s.sport = RPORT;
+	s.dport = LPORT;
+	s.flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.wnd = PWND;
+	s.mss = -1;
+	return s;
+}
+
+static struct seg mk_data(uint32_t seq, uint32_t ack, const void *p, int len)
+{
+	struct seg s = mk(TTP_ACK, seq, ack);
+
+	memcpy(s.data, p, len);
+	s.len = len;
+	return s;
+}
+
+#define INJECT(seg_) do {						\
+		struct seg _s = (seg_);					\
+		ASSERT_EQ(0, wire_inject(&self->w, &_s));		\
+	} while (0)
+
+/* The next segment must come within @ms with these fields (WIRE_ANY: any). */
+static void expect(struct __test_metadata *_metadata, FIXTURE_DATA(wire) *self,
+		   struct seg *got, uint16_t flags, uint32_t seq, uint32_t ack,
+		   int len, int ms)
+{
+	int r = wire_read(&self->w, got, ms);
+
+	ASSERT_EQ(1, r) TH_LOG("expected %s seq %u ack %u len %d: %s",
+			       wire_flags(flags), seq, ack, len,
+			       r ? "malformed segment" : "nothing came");
+	TH_LOG("got %s seq %u ack %u win %u len %d", wire_flags(got->flags),
+	       got->seq, got->ack, got->wnd, got->len);
+	ASSERT_EQ(flags, got->flags);
+	if (seq != WIRE_ANY)
+		ASSERT_EQ(seq, got->seq);
+	if (ack != WIRE_ANY)
+		ASSERT_EQ(ack, got->ack);
+	if (len >= 0)
+		ASSERT_EQ(len, got->len);
+	ASSERT_EQ(RPORT, got->dport);
+}
+
+/* No segment for @ms. */
+static void expect_none(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wire) *self, int ms)
+{
+	struct seg got;
+	int r = wire_read(&self->w, &got, ms);
+
+	ASSERT_EQ(0, r) TH_LOG("unexpected %s seq %u ack %u len %d",
+			       wire_flags(got.flags), got.seq, got.ack, got.len);
+}
+
+/* A listener on L:@port, not blocking in accept(). */
+static void listen_on(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(wire) *self, uint16_t port)
+{
+	int one = 1;
+
+	self->l = socket(ttp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, self->l);
+	ASSERT_EQ(0, setsockopt(self->l, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, ttp_bind(self->l, WIRE_LOCAL, port));
+	ASSERT_EQ(0, listen(self->l, 8));
+	fcntl(self->l, F_SETFL, O_NONBLOCK);
+}
+
+/*
+ * SYN from R (MSS @mss, -1 none; timestamps if @ts); the SYN-ACK;
+ * self->snd, self->rcv set.
+ */
+static void syn_synack_ts(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(wire) *self, int mss, bool ts)
+{
+	struct seg syn = mk(TTP_SYN, PISN, 0), got;
+
+	syn.mss = mss;
+	syn.ts = ts;
+	syn.tsval = 100;
+	INJECT(syn);
+	expect(_metadata, self, &got, TTP_SYN | TTP_ACK, WIRE_ANY, PISN + 1,
+	       0, WAIT);
+	ASSERT_NE(-1, got.mss) TH_LOG("the SYN-ACK carries no MSS option");
+	ASSERT_EQ(ts, got.ts);
+	self->snd = got.seq + 1;
+	self->rcv = PISN + 1;
+}
+
+static void syn_synack(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(wire) *self, int mss)
+{
+	syn_synack_ts(_metadata, self, mss, false);
+}
+
+/* A connection accepted from a listener on LPORT: self->s, ESTABLISHED. */
+static void establish(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(wire) *self, int mss)
+{
+	listen_on(_metadata, self, LPORT);
+	syn_synack(_metadata, self, mss);
+	INJECT(mk(TTP_ACK, self->rcv, self->snd));
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+}
+
+/* What the connection holds to read now, exactly @want. */
+static void expect_read(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wire) *self, const void *want, int len)
+{
+	char buf[WIRE_MAXPAY + 1];
+	int i, n = -1;
+
+	for (i = 0; i < 50 && n < 0; i++) {
+		n = recv(self->s, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			usleep(10000);
+		else
+			break;
+	}
+	ASSERT_EQ(len, n) TH_LOG("recv: %s", n < 0 ? strerror(errno) : "");
+	ASSERT_EQ(0, memcmp(buf, want, len));
+}
+
+static void expect_nothing_to_read(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(wire) *self)
+{
+	char buf[64];
+
+	ASSERT_EQ(-1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+/* The connection lives: data from the user goes out, data in comes up. */
+static void expect_alive(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wire) *self)
+{
+	struct seg got;
+
+	ASSERT_EQ(4, send(self->s, "ping", 4, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 4, WAIT);
+	ASSERT_EQ(0, memcmp(got.data, "ping", 4));
+	self->snd += 4;
+	INJECT(mk_data(self->rcv, self->snd, "pong", 4));
+	self->rcv += 4;
+	expect_read(_metadata, self, "pong", 4);
+}
+
+/* ---- RFC 5961 3.2: resets ------------------------------------------ */
+
+TEST_F(wire, rst_at_rcv_nxt_resets)
+{
+	long rsts;
+	char c;
+
+	establish(_metadata, self, 1400);
+	rsts = wire_snmp("InRsts");
+	INJECT(mk(TTP_RST, self->rcv, 0));
+	expect_none(_metadata, self, QUIET);
+	ASSERT_EQ(-1, recv(self->s, &c, 1, 0));
+	ASSERT_EQ(ECONNRESET, errno);
+	ASSERT_EQ(rsts + 1, wire_snmp("InRsts"));
+}
+
+TEST_F(wire, rst_in_window_draws_challenge_ack)
+{
+	long ch;
+	struct seg got;
+
+	establish(_metadata, self, 1400);
+	ch = wire_snmp("ChallengeACKs");
+	INJECT(mk(TTP_RST, self->rcv + 100, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(ch + 1, wire_snmp("ChallengeACKs"));
+	expect_alive(_metadata, self);
+}
+
+TEST_F(wire, rst_outside_window_ignored)
+{
+	establish(_metadata, self, 1400);
+	INJECT(mk(TTP_RST, self->rcv + (1u << 30), 0));
+	INJECT(mk(TTP_RST, self->rcv - 1, 0));
+	expect_none(_metadata, self, QUIET);
+	expect_alive(_metadata, self);
+}
+
+/* ---- RFC 5961 4.2: SYN on a synchronized connection ---------------- */
+
+TEST_F(wire, syn_on_established_draws_challenge_ack)
+{
+	struct seg got;
+
+	establish(_metadata, self, 1400);
+	INJECT(mk(TTP_SYN, self->rcv + 7, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	expect_alive(_metadata, self);
+}
+
+/* ---- RFC 5961 5.2: the ACK's range --------------------------------- */
+
+/*
+ * Data at exactly rcv_nxt, with an ACK from far behind snd_una (a blind
+ * guess): dropped, payload and all, and a challenge ACK instead.
+ */
+TEST_F(wire, ack_too_old_drops_payload)
+{
+	struct seg got;
+	long bad;
+
+	establish(_metadata, self, 1400);
+	bad = wire_snmp("BadACKs");
+	INJECT(mk_data(self->rcv, self->snd - (1u << 20), "EVIL", 4));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	expect_nothing_to_read(_metadata, self);
+	ASSERT_EQ(bad + 1, wire_snmp("BadACKs"));
+	/* no byte was acknowledged yet: even one behind snd_una is too old */
+	INJECT(mk_data(self->rcv, self->snd - 1, "EVIL", 4));
+	expect_none(_metadata, self, QUIET);	/* the rate limit: no second */
+	expect_nothing_to_read(_metadata, self);
+	ASSERT_EQ(bad + 2, wire_snmp("BadACKs"));
+	expect_alive(_metadata, self);
+}
+
+TEST_F(wire, ack_of_unsent_drops_payload)
+{
+	struct seg got;
+
+	establish(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv, self->snd + 5000, "EVIL", 4));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	expect_nothing_to_read(_metadata, self);
+	expect_alive(_metadata, self);
+}
+
+/*
+ * An ACK behind snd_una but within what was acknowledged is an old one,
+ * reordered: its data is taken, its window is not (SND.UNA =< SEG.ACK).
+ */
+TEST_F(wire, old_ack_does_not_shut_window)
+{
+	char buf[100];
+	struct seg got;
+
+	establish(_metadata, self, 1400);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(100, send(self->s, buf, 100, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 100, WAIT);
+	INJECT(mk_data(self->rcv, self->snd + 100, "abcde", 5));
+	self->rcv += 5;
+	expect_read(_metadata, self, "abcde", 5);
+	wire_drain(&self->w, 100);	/* its ACK, maybe delayed */
+	got = mk_data(self->rcv, self->snd + 50, "fghij", 5);
+	got.wnd = 0;
+	INJECT(got);
+	self->rcv += 5;
+	self->snd += 100;
+	expect_read(_metadata, self, "fghij", 5);
+	wire_drain(&self->w, 100);
+	ASSERT_EQ(3, send(self->s, "end", 3, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 3, WAIT);
+}
+
+/*
+ * RFC 7323 4.3 and RFC 5961: a segment outside the window whose ACK is not
+ * one we could have sent moves nothing, not even the TSval TTP echoes.
+ */
+TEST_F(wire, bad_segment_leaves_ts_recent)
+{
+	struct seg s, got;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack_ts(_metadata, self, 1400, true);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.ts = true;
+	s.tsval = 200;
+	INJECT(s);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+	/* a resend of bytes TTP has, its ACK a guess: answered, not believed */
+	s = mk_data(self->rcv, self->snd, "0123456789", 10);
+	s.ts = true;
+	s.tsval = 300;
+	INJECT(s);
+	self->rcv += 10;
+	expect_read(_metadata, self, "0123456789", 10);
+	wire_drain(&self->w, 100);
+	s = mk_data(self->rcv - 10, self->snd + 100000, "0123456789", 10);
+	s.ts = true;
+	s.tsval = 5000;
+	INJECT(s);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_TRUE(got.ts);
+	ASSERT_EQ(300, got.tsecr);
+	/* the same resend with a good ACK: its TSval is echoed */
+	s.ack = self->snd;
+	INJECT(s);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(5000, got.tsecr);
+}
+
+/* RFC 5961 7: per socket, one unsolicited ACK per invalid_ratelimit_ms. */
+TEST_F(wire, challenge_acks_rate_limited)
+{
+	long skipped;
+	struct seg got;
+	int i;
+
+	establish(_metadata, self, 1400);
+	skipped = wire_snmp("ACKSkipped");
+	for (i = 0; i < 5; i++)
+		INJECT(mk(TTP_RST, self->rcv + 10 + i, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	expect_none(_metadata, self, QUIET);
+	ASSERT_EQ(skipped + 4, wire_snmp("ACKSkipped"));
+	/* 0: every one answered */
+	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
+	for (i = 0; i < 3; i++)
+		INJECT(mk(TTP_SYN, self->rcv + 10 + i, 0));
+	for (i = 0; i < 3; i++)
+		expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0,
+		       WAIT);
+	expect_alive(_metadata, self);
+}
+
+/* A resent segment (our ACK was lost) is always answered. */
+TEST_F(wire, old_data_always_acked)
+{
+	struct seg got;
+	int i;
+
+	establish(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv, self->snd, "once", 4));
+	self->rcv += 4;
+	expect_read(_metadata, self, "once", 4);
+	wire_drain(&self->w, 100);
+	for (i = 0; i < 3; i++) {
+		INJECT(mk_data(self->rcv - 4, self->snd, "once", 4));
+		expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0,
+		       WAIT);
+	}
+	expect_nothing_to_read(_metadata, self);
+}
+
+/* ---- the handshake ------------------------------------------------- */
+
+TEST_F(wire, data_on_final_ack)
+{
+	listen_on(_metadata, self, LPORT);
+	syn_synack(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv, self->snd, "hello", 5));
+	self->rcv += 5;
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	expect_read(_metadata, self, "hello", 5);
+}
+
+TEST_F(wire, bad_ack_in_syn_recv_draws_reset)
+{
+	struct seg got;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack(_metadata, self, 1400);
+	INJECT(mk(TTP_ACK, self->rcv, self->snd + 5));
+	expect(_metadata, self, &got, TTP_RST, self->snd + 5, WIRE_ANY, 0,
+	       WAIT);
+	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+	/* the right ACK still completes it */
+	INJECT(mk(TTP_ACK, self->rcv, self->snd));
+	usleep(50000);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+}
+
+TEST_F(wire, bad_ack_in_syn_sent_draws_reset)
+{
+	struct seg got, sa;
+	uint32_t iss;
+
+	self->s = socket(ttp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, self->s);
+	ASSERT_EQ(0, ttp_bind(self->s, WIRE_LOCAL, LPORT));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(-1, ttp_connect(self->s, WIRE_PEER, RPORT));
+	ASSERT_EQ(EINPROGRESS, errno);
+	expect(_metadata, self, &got, TTP_SYN, WIRE_ANY, WIRE_ANY, 0, WAIT);
+	iss = got.seq;
+	sa = mk(TTP_SYN | TTP_ACK, PISN, iss + 7);
+	INJECT(sa);
+	expect(_metadata, self, &got, TTP_RST, iss + 7, WIRE_ANY, 0, WAIT);
+	/* still connecting: the right SYN-ACK completes it */
+	sa.ack = iss + 1;
+	INJECT(sa);
+	expect(_metadata, self, &got, TTP_ACK, iss + 1, PISN + 1, 0, WAIT);
+	self->snd = iss + 1;
+	self->rcv = PISN + 1;
+	expect_alive(_metadata, self);
+}
+
+TEST_F(wire, bare_ack_to_listener_draws_reset)
+{
+	struct seg got;
+
+	listen_on(_metadata, self, LPORT);
+	INJECT(mk(TTP_ACK, 777, 123456));
+	expect(_metadata, self, &got, TTP_RST, 123456, WIRE_ANY, 0, WAIT);
+	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+/* ---- bad input ----------------------------------------------------- */
+
+TEST_F(wire, bad_checksum_counted_and_dropped)
+{
+	struct seg bad;
+	long csum;
+
+	establish(_metadata, self, 1400);
+	csum = wire_snmp("InCsumErrors");
+	bad = mk_data(self->rcv, self->snd, "CORRUPT", 7);
+	bad.bad_csum = true;
+	INJECT(bad);
+	expect_none(_metadata, self, QUIET);
+	expect_nothing_to_read(_metadata, self);
+	ASSERT_EQ(csum + 1, wire_snmp("InCsumErrors"));
+	expect_alive(_metadata, self);
+}
+
+/*
+ * A peer's MSS of 1, less than the timestamp option every segment then
+ * carries: the floor, 64 bytes of payload, not a wrapped number.
+ */
+TEST_F(wire, mss_option_of_one)
+{
+	char buf[300];
+	struct seg got;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack_ts(_metadata, self, 1, true);
+	INJECT(mk(TTP_ACK, self->rcv, self->snd));
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	memset(buf, 'm', sizeof(buf));
+	ASSERT_EQ(300, send(self->s, buf, sizeof(buf), 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 64, WAIT);
+	ASSERT_TRUE(got.ts);
+	ASSERT_EQ(100, got.tsecr);
+}
+
+/* A window larger than 2^30 is taken as 2^30: sends go on. */
+TEST_F(wire, huge_window_clamped)
+{
+	struct seg s;
+
+	establish(_metadata, self, 1400);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.wnd = 0xffffffffu;
+	INJECT(s);
+	expect_none(_metadata, self, QUIET);
+	expect_alive(_metadata, self);
+}
+
+/* ---- out-of-order data --------------------------------------------- */
+
+static void fill_rand(uint8_t *p, int len, unsigned int seed)
+{
+	int i;
+
+	srand(seed);
+	for (i = 0; i < len; i++)
+		p[i] = rand();
+}
+
+/*
+ * Held [200,300) then [100,400) in order (rcv_nxt = 100): the held segment
+ * is covered whole. Every byte once; nothing left held: close() after the
+ * peer's FIN is a FIN, not a reset of unread data.
+ */
+TEST_F(wire, ofo_covered_segment_freed)
+{
+	uint8_t data[400];
+	struct seg got;
+
+	fill_rand(data, sizeof(data), 1);
+	establish(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv + 100, self->snd, data + 100, 100));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	INJECT(mk_data(self->rcv, self->snd, data, 300));
+	self->rcv += 300;
+	expect_read(_metadata, self, data, 300);
+	wire_drain(&self->w, 100);
+	INJECT(mk(TTP_FIN | TTP_ACK, self->rcv, self->snd));
+	self->rcv++;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	close(self->s);
+	self->s = -1;
+	expect(_metadata, self, &got, TTP_FIN | TTP_ACK, self->snd, self->rcv,
+	       0, WAIT);
+}
+
+/* Held [100,300) then [0,200): the overlap is delivered once. */
+TEST_F(wire, ofo_overlap_delivered_once)
+{
+	uint8_t data[300];
+	struct seg got;
+
+	fill_rand(data, sizeof(data), 2);
+	establish(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv + 100, self->snd, data + 100, 200));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	INJECT(mk_data(self->rcv, self->snd, data, 200));
+	self->rcv += 300;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	expect_read(_metadata, self, data, 300);
+	expect_nothing_to_read(_metadata, self);
+}
+
+/* In-order data that overlaps what was read already: the new part once. */
+TEST_F(wire, in_order_overlap_delivered_once)
+{
+	uint8_t data[200];
+
+	fill_rand(data, sizeof(data), 3);
+	establish(_metadata, self, 1400);
+	INJECT(mk_data(self->rcv, self->snd, data, 120));
+	expect_read(_metadata, self, data, 120);
+	INJECT(mk_data(self->rcv + 20, self->snd, data + 20, 180));
+	self->rcv += 200;
+	expect_read(_metadata, self, data + 120, 80);
+	expect_nothing_to_read(_metadata, self);
+}
+
+/* ---- lifetimes ------------------------------------------------------ */
+
+/*
+ * A child of a listener on a fixed port, reset before accept(): it gives
+ * the port back before it is freed. The listener's close then frees the
+ * port for a new bind() without SO_REUSEADDR; /proc/net/ttp is walked
+ * in between (KASAN saw a freed child there).
+ */
+static void child_dies(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(wire) *self, bool established)
+{
+	char line[512];
+	FILE *f;
+	int fd;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack(_metadata, self, 1400);
+	if (established)
+		INJECT(mk(TTP_ACK, self->rcv, self->snd));
+	INJECT(mk(TTP_RST, self->rcv, 0));
+	expect_none(_metadata, self, QUIET);
+	f = fopen("/proc/net/ttp", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		;
+	fclose(f);
+	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+	close(self->l);
+	self->l = -1;
+	fd = socket(ttp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ttp_bind(fd, WIRE_LOCAL, LPORT))
+		TH_LOG("bind after the child died: %s", strerror(errno));
+	close(fd);
+}
+
+TEST_F(wire, fixed_port_child_reset_in_syn_recv)
+{
+	child_dies(_metadata, self, false);
+}
+
+TEST_F(wire, fixed_port_child_reset_established)
+{
+	child_dies(_metadata, self, true);
+}
+
+/*
+ * An orphan with data queued behind a shut window, its probes answered
+ * with window 0 every time: aborted after net.ttp.orphan_retries probes,
+ * with a reset, not kept forever.
+ */
+TEST_F(wire, orphan_behind_shut_window_dies)
+{
+	long aborts = wire_snmp("AbortOnTimeout");
+	long long end;
+	char buf[1000];
+	struct seg got, s;
+	int probes = 0;
+	bool reset = false;
+
+	ASSERT_EQ(0, wire_sysctl("orphan_retries", 3));
+	establish(_metadata, self, 1400);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.wnd = 0;
+	INJECT(s);
+	expect_none(_metadata, self, 100);
+	memset(buf, 'o', sizeof(buf));
+	ASSERT_EQ(1000, send(self->s, buf, sizeof(buf), 0));
+	close(self->s);
+	self->s = -1;
+	end = ttp_now_ms() + 15000;
+	while (!reset && ttp_now_ms() < end) {
+		if (wire_read(&self->w, &got, 500) != 1)
+			continue;
+		if (got.flags & TTP_RST) {
+			reset = true;
+			break;
+		}
+		probes++;
+		INJECT(s);	/* alive, window still shut */
+	}
+	ASSERT_TRUE(reset) TH_LOG("no reset after %d probes", probes);
+	ASSERT_LE(3, probes);
+	ASSERT_EQ(aborts + 1, wire_snmp("AbortOnTimeout"));
+}
+
+TEST_HARNESS_MAIN
