@@ -36,7 +36,7 @@ refused_with()
 no_stream_sockets()
 {
 	ns_lines "$1" ttp
-	! printf '%s\n' "${LINES[@]:1}" | awk '$6 == "01"' | grep -q .
+	! printf '%s\n' "${LINES[@]:1}" | awk '$5 == "01"' | grep -q .
 }
 
 case_host_unreachable()
