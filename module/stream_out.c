@@ -499,7 +499,7 @@ void ttp_stream_send_fin(struct sock *sk)
 		TTP_STREAM_CB(tail)->end_seq++;
 		tsk->write_seq++;
 	} else {
-		/* the skb kept since the SYN (a simultaneous open has none) */
+		/* the skb kept since the SYN (allocated here only as a last resort) */
 		tail = tsk->fin_skb ?: ttp_ctl_skb(sk->sk_allocation);
 		tsk->fin_skb = NULL;
 		if (!tail) {

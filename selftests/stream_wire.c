@@ -465,6 +465,40 @@ TEST_F(wire, bad_ack_in_syn_sent_draws_reset)
 	expect_alive(_metadata, self);
 }
 
+/*
+ * An ICMP error about a segment is believed only when the sequence number
+ * it quotes lies in [snd_una, snd_max] (5.7): a stranger's guess at the
+ * ports alone cannot end a connect().
+ */
+TEST_F(wire, icmp_error_checks_quoted_seq)
+{
+	struct seg got;
+	socklen_t len = sizeof(int);
+	int err = -1;
+	uint32_t iss;
+
+	self->s = socket(ttp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, self->s);
+	ASSERT_EQ(0, ttp_bind(self->s, WIRE_LOCAL, LPORT));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(-1, ttp_connect(self->s, WIRE_PEER, RPORT));
+	ASSERT_EQ(EINPROGRESS, errno);
+	expect(_metadata, self, &got, TTP_SYN, WIRE_ANY, WIRE_ANY, 0, WAIT);
+	iss = got.seq;
+	/* host unreachable, quoting a number outside the window: ignored */
+	ASSERT_EQ(0, wire_inject_icmp(&self->w, 3, 1, LPORT, RPORT,
+				      iss + 100000));
+	ASSERT_EQ(0, wire_inject_icmp(&self->w, 3, 1, LPORT, RPORT, iss - 1));
+	usleep(100000);
+	ASSERT_EQ(0, getsockopt(self->s, SOL_SOCKET, SO_ERROR, &err, &len));
+	ASSERT_EQ(0, err);
+	/* quoting the SYN: connect() fails with its errno */
+	ASSERT_EQ(0, wire_inject_icmp(&self->w, 3, 1, LPORT, RPORT, iss));
+	usleep(100000);
+	ASSERT_EQ(0, getsockopt(self->s, SOL_SOCKET, SO_ERROR, &err, &len));
+	ASSERT_EQ(EHOSTUNREACH, err);
+}
+
 TEST_F(wire, bare_ack_to_listener_draws_reset)
 {
 	struct seg got;

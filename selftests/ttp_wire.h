@@ -205,6 +205,56 @@ static inline int wire_inject(struct wire *w, const struct seg *s)
 }
 
 /*
+ * An ICMP error (@type, @code) from R to L quoting a stream segment of
+ * L's from @sport to @dport with sequence number @seq: the IP header and
+ * the whole 24-byte stream header. Returns 0 or -errno.
+ */
+static inline int wire_inject_icmp(struct wire *w, int type, int code,
+				   uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	uint8_t pkt[20 + 8 + 20 + TTP_STREAM_HDR_LEN];
+	uint8_t *ip = pkt, *icmp = pkt + 20, *qip = icmp + 8;
+	struct ttp_streamhdr *q = (struct ttp_streamhdr *)(qip + 20);
+	uint16_t c;
+
+	memset(pkt, 0, sizeof(pkt));
+	qip[0] = 0x45;
+	qip[3] = 20 + TTP_STREAM_HDR_LEN;
+	qip[6] = 0x40;
+	qip[8] = 64;
+	qip[9] = w->proto;
+	*(uint32_t *)(qip + 12) = htonl(WIRE_LOCAL);
+	*(uint32_t *)(qip + 16) = htonl(WIRE_PEER);
+	c = wire_fold(wire_sum(qip, 20, 0));
+	qip[10] = c >> 8;
+	qip[11] = c & 0xff;
+	q->th.source = htons(sport);
+	q->th.dest = htons(dport);
+	q->th.len = htons(TTP_STREAM_HDR_LEN);
+	q->th.ver_type = TTP_VER_TYPE(TTP_VERSION, TTP_TYPE_STREAM);
+	q->th.doff = TTP_STREAM_HDR_LEN / 4;
+	q->th.flags = htons(TTP_SYN);
+	q->seq = htonl(seq);
+	icmp[0] = type;
+	icmp[1] = code;
+	c = wire_fold(wire_sum(icmp, sizeof(pkt) - 20, 0));
+	icmp[2] = c >> 8;
+	icmp[3] = c & 0xff;
+	ip[0] = 0x45;
+	ip[3] = sizeof(pkt);
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	*(uint32_t *)(ip + 12) = htonl(WIRE_PEER);
+	*(uint32_t *)(ip + 16) = htonl(WIRE_LOCAL);
+	c = wire_fold(wire_sum(ip, 20, 0));
+	ip[10] = c >> 8;
+	ip[11] = c & 0xff;
+	if (write(w->tun, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+		return -errno;
+	return 0;
+}
+
+/*
  * The next TTP segment out of L within @ms into @s. Returns 1, 0 on time
  * out, or a negative number for a malformed one: -1 IP header, -2 length,
  * -3 checksum, -4 not a stream segment, -5 options.
