@@ -610,20 +610,6 @@ void ttp_stream_purge(struct sock *sk, bool all)
 		skb_queue_purge(&sk->sk_receive_queue);
 }
 
-/* Bytes of IP options (IP_OPTIONS) every segment of @sk carries. */
-static int ttp_ip_opt_len(struct sock *sk)
-{
-	struct ip_options_rcu *opt;
-	int len = 0;
-
-	rcu_read_lock();
-	opt = rcu_dereference(inet_sk(sk)->inet_opt);
-	if (opt)
-		len = opt->opt.optlen;
-	rcu_read_unlock();
-	return len;
-}
-
 /*
  * The send MSS from the route (and the peer's announcement): MTU less IPv4
  * and stream headers, less the options every segment carries (timestamps,
@@ -644,7 +630,7 @@ int ttp_stream_set_mss(struct sock *sk)
 		mss = min_t(int, mss, tsk->peer_mss);
 	if (tsk->ts_ok)
 		mss -= TTP_OPT_TS_ALIGNED;
-	mss -= ttp_ip_opt_len(sk);
+	mss -= (int)ttp_ip_optlen(sk);
 	tsk->mss = max(mss, TTP_MSS_MIN);
 	tsk->cong.mss = tsk->mss;
 	return tsk->mss;
