@@ -66,6 +66,13 @@ fi
 
 TIMEOUT=$(sed -n 's/^timeout=//p' "$BIN/settings" 2>/dev/null)
 TIMEOUT=${TIMEOUT:-300}
+# The debug kernel (KASAN, lockdep, kmemleak) runs a program several times
+# slower, the more so on a loaded host: twice the limit, and each shell
+# case's (ttp_lib.sh's CASE_TIMEOUT) too.
+if uname -r | grep -q -- '-ttp-debug$'; then
+	TIMEOUT=$((TIMEOUT * 2))
+	export CASE_TIMEOUT=${CASE_TIMEOUT:-180}
+fi
 TAP=$RESULTS/tap.log
 PASS=0 FAIL=0 SKIP=0 NUM=0
 

@@ -297,7 +297,10 @@ watch_state()
 		get_state "$1" "$2"
 		if [ -z "$seen" ]; then
 			[ "$ST" = "$3" ] && seen=1
-			[ -z "$ST" ] && fail "connection on port $2 gone before state $3"
+			if [ -z "$ST" ]; then
+				now_ms
+				fail "connection on port $2 gone before state $3 ($((NOW - $4)) ms after the close)"
+			fi
 		elif [ "$ST" != "$3" ]; then
 			[ -z "$ST" ] || fail "state $3 became $ST"
 			now_ms
@@ -311,7 +314,9 @@ watch_state()
 
 case_time_wait()
 {
-	local port tw=$((2000 * TSCALE))
+	# long enough that the first look comes well inside it, even on the
+	# debug kernel under load
+	local port tw=$((4000 * TSCALE))
 
 	ns_sysctl "$A" net.ttp.tw_timeout_ms=$tw
 	bg ip netns exec "$B" "$TTPCONN" listen 7004 recveof close hold \

@@ -37,6 +37,13 @@ ttp_cleanup()
 }
 trap ttp_cleanup EXIT
 
+# The debug kernel (KASAN, lockdep, kmemleak) runs everything several times
+# slower than Debian's: scripts scale their time limits by it.
+ttp_debug_kernel()
+{
+	uname -r | grep -q -- '-ttp-debug$'
+}
+
 diag()
 {
 	echo "# $*"
