@@ -99,6 +99,24 @@ static struct ctl_table ttp_sysctl_table[] = {
 		.extra2		= &ttp_rto_max_hi,
 	},
 	{
+		/* as tcp_max_orphans, but per namespace; 0: reset every one */
+		.procname	= "max_orphans",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= &ttp_int_max,
+	},
+	{
+		/* as tcp_syncookies: 0 never, 1 when a queue is full, 2 always */
+		.procname	= "syncookies",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_TWO,
+	},
+	{
 		/* test only: every ISN of the namespace, 0 for RFC 6528's */
 		.procname	= "stream_isn",
 		.maxlen		= sizeof(u32),
@@ -126,7 +144,9 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	table[8].data = &tn->orphan_retries;
 	table[9].data = &tn->invalid_ratelimit_ms;
 	table[10].data = &tn->rto_max_ms;
-	table[11].data = &tn->stream_isn;
+	table[11].data = &tn->max_orphans;
+	table[12].data = &tn->syncookies;
+	table[13].data = &tn->stream_isn;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);
@@ -162,6 +182,8 @@ static int __net_init ttp_net_init(struct net *net)
 	tn->keepalive_probes = 9;
 	tn->orphan_retries = 8;		/* as TCP's default (0 means 8 there) */
 	tn->invalid_ratelimit_ms = 500;	/* as TCP: HZ / 2 */
+	tn->syncookies = 1;		/* as TCP */
+	tn->max_orphans = 8192;		/* as TCP's: half the table's chains */
 
 	err = ttp_ctable_init(tn);
 	if (err)
@@ -193,6 +215,7 @@ static void __net_exit ttp_net_exit(struct net *net)
 	/* Every socket holds its namespace: none can be left here. */
 	for (i = 0; i < TTP_PORT_HASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_empty(&tn->table.bind[i]));
+	WARN_ON_ONCE(atomic_read(&tn->orphans));
 	ttp_ctable_exit(tn);
 }
 

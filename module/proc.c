@@ -39,6 +39,11 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_ACKSKIPPED]	= "ACKSkipped",
 	[TTP_MIB_BADACKS]	= "BadACKs",
 	[TTP_MIB_ABORTONTIMEOUT] = "AbortOnTimeout",
+	[TTP_MIB_SYNCOOKIESSENT] = "SyncookiesSent",
+	[TTP_MIB_SYNCOOKIESRECV] = "SyncookiesRecv",
+	[TTP_MIB_SYNCOOKIESFAILED] = "SyncookiesFailed",
+	[TTP_MIB_PAWSESTAB]	= "PAWSEstab",
+	[TTP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)

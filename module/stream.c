@@ -20,6 +20,12 @@ void ttp_stream_set_state(struct sock *sk, int state)
 		ttp_dec_stats(net, TTP_MIB_CURRESTAB);
 	if (state == TCP_ESTABLISHED)
 		ttp_inc_stats(net, TTP_MIB_CURRESTAB);
+	/* TIME_WAIT is not an orphan's, as TCP's timewait sockets are not */
+	if ((state == TCP_CLOSE || state == TCP_TIME_WAIT) &&
+	    ttp_ssk(sk)->orphan_counted) {
+		ttp_ssk(sk)->orphan_counted = 0;
+		atomic_dec(&ttp_pernet(net)->orphans);
+	}
 	if (state == TCP_CLOSE) {
 		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
 			ttp_inc_stats(net, TTP_MIB_ESTABRESETS);
@@ -48,6 +54,9 @@ static void ttp_stream_unlink_child(struct sock *child)
 	if (ctsk->parent) {
 		list_del_init(&ctsk->child_node);
 		sk_acceptq_removed(parent);
+		if (ctsk->on_syn_q)
+			WRITE_ONCE(ptsk->syn_qlen, ptsk->syn_qlen - 1);
+		ctsk->on_syn_q = false;
 		ctsk->parent = NULL;
 	} else {
 		parent = NULL;	/* accept() or the listener's close took it */
@@ -104,8 +113,11 @@ void ttp_stream_child_ready(struct sock *child)
 		return;
 	ptsk = ttp_ssk(parent);
 	spin_lock_bh(&ptsk->accept_lock);
-	if (ctsk->parent)
+	if (ctsk->parent && ctsk->on_syn_q) {
 		list_move_tail(&ctsk->child_node, &ptsk->accept_q);
+		WRITE_ONCE(ptsk->syn_qlen, ptsk->syn_qlen - 1);
+		ctsk->on_syn_q = false;
+	}
 	spin_unlock_bh(&ptsk->accept_lock);
 	parent->sk_data_ready(parent);
 }
@@ -348,9 +360,12 @@ static void ttp_stream_close_children(struct sock *sk)
 	spin_lock_bh(&tsk->accept_lock);
 	list_splice_init(&tsk->syn_q, &all);
 	list_splice_tail_init(&tsk->accept_q, &all);
-	list_for_each_entry(ctsk, &all, child_node)
+	list_for_each_entry(ctsk, &all, child_node) {
 		ctsk->parent = NULL;
+		ctsk->on_syn_q = false;
+	}
 	WRITE_ONCE(sk->sk_ack_backlog, 0);
+	WRITE_ONCE(tsk->syn_qlen, 0);
 	spin_unlock_bh(&tsk->accept_lock);
 
 	while ((ctsk = list_first_entry_or_null(&all, struct ttp_stream_sock,
@@ -723,6 +738,26 @@ static int ttp_stream_shutdown(struct socket *sock, int how)
 	return err;
 }
 
+/*
+ * A connection closed by its user lives on (FIN_WAIT1/2, CLOSING, LAST_ACK)
+ * as an orphan, counted until it reaches TIME_WAIT or CLOSE; beyond
+ * net.ttp.max_orphans of them in the namespace it is reset at once, as
+ * TCP's beyond tcp_max_orphans.
+ */
+static void ttp_stream_count_orphan(struct sock *sk)
+{
+	struct ttp_net *tn = ttp_pernet(sock_net(sk));
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_TIME_WAIT)
+		return;
+	ttp_ssk(sk)->orphan_counted = 1;
+	if (atomic_inc_return(&tn->orphans) <= READ_ONCE(tn->max_orphans))
+		return;
+	ttp_inc_stats(sock_net(sk), TTP_MIB_ABORTONMEMORY);
+	ttp_stream_send_active_reset(sk, sk->sk_allocation);
+	ttp_stream_done(sk);
+}
+
 /* Our FIN is acknowledged, or the connection is over: SO_LINGER waits so long. */
 static bool ttp_stream_fin_done(struct sock *sk)
 {
@@ -758,6 +793,7 @@ static int ttp_stream_release(struct socket *sock)
 	}
 	sock_orphan(sk);
 	sock->sk = NULL;
+	ttp_stream_count_orphan(sk);
 	if (sk->sk_state == TCP_CLOSE)
 		ttp_stream_put_port(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)

@@ -70,6 +70,13 @@
  * the default, not a floor; TCP's floor, tcp_min_snd_mss, is 48).
  */
 #define TTP_MSS_MIN		64
+/*
+ * PAWS (RFC 7323 5.3): a TSval more than this older than ts_recent is an
+ * old duplicate's; a ts_recent this many seconds old is too old to compare
+ * (TSvals count microseconds: 2^31 of them, as TCP's TCP_PAWS_WRAP).
+ */
+#define TTP_PAWS_WINDOW		1
+#define TTP_PAWS_IDLE		(INT_MAX / USEC_PER_SEC)
 /* Data segments acknowledged at once after the handshake, as TCP's. */
 #define TTP_QUICKACKS		16
 /* Delayed ACKs wait at most this long (RFC 9293 3.8.6.3: < 0.5 s). */
@@ -150,8 +157,10 @@ struct ttp_stream_sock {
 				fin_sent:1,	/* our FIN is in the sequence space */
 				ofo_fin:1,	/* the FIN came in order from ofo_root */
 				ts_ok:1,	/* both ends send timestamps */
-				syn_lost:1;	/* a SYN timed out */
+				syn_lost:1,	/* a SYN timed out */
+				orphan_counted:1; /* in ttp_net.orphans */
 	u32			ts_recent;	/* the peer's TSval to echo */
+	u32			ts_recent_stamp; /* when it was set, seconds */
 	u32			last_oow_ack;	/* jiffies of the last unsolicited ACK */
 	u8			oow_ack_sent:1;	/* last_oow_ack is set */
 	u32			mtu_info;	/* the MTU an ICMP error reported */
@@ -165,8 +174,12 @@ struct ttp_stream_sock {
 	spinlock_t		accept_lock;
 	struct list_head	syn_q;		/* children in SYN_RECV */
 	struct list_head	accept_q;	/* children ready for accept() */
+	u32			syn_qlen;	/* how many on syn_q */
 	struct list_head	child_node;	/* a child's place on those lists */
 	struct sock		*parent;	/* a child's listener, until accepted */
+	bool			on_syn_q;	/* a child's list is syn_q */
+	/* a listener's, socket lock: jiffies | 1 of the last cookie, 0 none */
+	unsigned long		cookie_stamp;
 
 	/* TTP_INFO figures (socket lock) */
 	u64			bytes_sent;
@@ -274,14 +287,22 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen);
 int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb);
 void ttp_stream_err(struct net *net, struct sk_buff *skb, u32 info);
 
+/* stream_cookie.c */
+u32 ttp_cookie_make(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport,
+		    u32 isn, u16 mss);
+u16 ttp_cookie_check(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport,
+		     u32 isn, u32 cookie);
+
 /* stream_out.c */
 u32 ttp_stream_isn(struct net *net, __be32 saddr, __be32 daddr,
 		   __be16 sport, __be16 dport);
 int ttp_stream_send_syn(struct sock *sk);
+int ttp_stream_cookie_synack(struct sock *sk);
 void ttp_stream_send_ack(struct sock *sk);
 void ttp_stream_send_ack_seq(struct sock *sk, u32 seq);
 void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp);
 void ttp_stream_send_reset(struct net *net, struct sk_buff *skb);
+void ttp_stream_send_cookie(struct sock *sk, struct sk_buff *syn, u32 cookie);
 void ttp_stream_push(struct sock *sk, bool force);
 void ttp_stream_send_fin(struct sock *sk);
 int ttp_stream_retransmit(struct sock *sk);

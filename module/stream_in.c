@@ -108,12 +108,32 @@ drop:
 	return 0;
 }
 
+/* The peer's TSval to echo, and when it came (PAWS's idle rule). */
+static void ttp_store_ts_recent(struct ttp_stream_sock *tsk, u32 tsval)
+{
+	tsk->ts_recent = tsval;
+	tsk->ts_recent_stamp = (u32)ktime_get_seconds();
+}
+
 /* ---- LISTEN -------------------------------------------------------- */
 
-/* Is the listener's queue full? As TCP: more than backlog waiting. */
+/*
+ * Is the listener's queue full? As TCP: more than backlog waiting, in
+ * SYN_RECV or ready for accept().
+ */
 static bool ttp_listen_full(struct sock *sk)
 {
 	return READ_ONCE(sk->sk_ack_backlog) > READ_ONCE(sk->sk_max_ack_backlog);
+}
+
+/* Are more than backlog children ready for accept()? Cookies cannot help. */
+static bool ttp_acceptq_full(struct sock *sk)
+{
+	/* read without accept_lock: the difference may be off, never huge */
+	int ready = READ_ONCE(sk->sk_ack_backlog) -
+		    READ_ONCE(ttp_ssk(sk)->syn_qlen);
+
+	return ready > (int)READ_ONCE(sk->sk_max_ack_backlog);
 }
 
 /* IP_TOS, IP_TTL and IP_MTU_DISCOVER of a listener, for its child. */
@@ -127,8 +147,12 @@ static void ttp_inherit_ip_opts(struct sock *child, const struct sock *sk)
 	cinet->pmtudisc = READ_ONCE(inet->pmtudisc);
 }
 
-/* A new connection for the SYN in @skb: a child socket in SYN_RECV. */
-static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
+/*
+ * A new connection from the peer of @skb (a SYN, or a cookie's ACK): a
+ * child socket in SYN_RECV, the peer's ISN @irs and MSS @mss.
+ */
+static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
+				     u32 irs, u16 mss)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct ttphdr *th = ttp_hdr(skb);
@@ -173,19 +197,16 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb)
 	if (IS_ERR(ttp_stream_route(child)))
 		goto fail;
 
-	ctsk->irs = TTP_STREAM_CB(skb)->seq;
+	ctsk->irs = irs;
 	ctsk->rcv_nxt = ctsk->irs + 1;
 	ctsk->copied_seq = ctsk->rcv_nxt;
 	ctsk->rcv_wup = ctsk->rcv_nxt;
-	ctsk->peer_mss = TTP_STREAM_CB(skb)->mss ?: TTP_MSS_DEFAULT;
+	ctsk->peer_mss = mss;
 	ctsk->ts_ok = TTP_STREAM_CB(skb)->has_ts;
-	ctsk->ts_recent = TTP_STREAM_CB(skb)->tsval;
+	ttp_store_ts_recent(ctsk, TTP_STREAM_CB(skb)->tsval);
 	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
 	ctsk->max_snd_wnd = ctsk->snd_wnd;
 	ctsk->snd_wl1 = ctsk->irs;
-	ctsk->iss = ttp_stream_isn(sock_net(sk), iph->daddr, iph->saddr,
-				   th->dest, th->source);
-	ctsk->snd_wl2 = ctsk->iss;
 	if (ttp_stream_set_mss(child) < 0)
 		goto fail;
 	ttp_stream_set_state(child, TCP_SYN_RECV);
@@ -198,57 +219,179 @@ fail:
 	return NULL;
 }
 
-static void ttp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+/*
+ * Put a new @child on its listener @sk's syn_q. The child is found by its
+ * 4-tuple from now on. The listener's lock is held in softirq as the
+ * nested subclass (ttp_stream_rcv()), the child's is the plain one, as TCP
+ * locks its clone. Leaves the child locked, with a reference for the
+ * caller (ttp_stream_done() may drop the queue's).
+ */
+static void ttp_listen_adopt(struct sock *sk, struct sock *child)
 {
-	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	u16 flags = TTP_STREAM_CB(skb)->flags;
+	struct ttp_stream_sock *tsk = ttp_ssk(sk), *ctsk = ttp_ssk(child);
+
+	bh_lock_sock(child);
+	spin_lock(&tsk->accept_lock);
+	sock_hold(sk);
+	ctsk->parent = sk;
+	list_add_tail(&ctsk->child_node, &tsk->syn_q);
+	ctsk->on_syn_q = true;
+	WRITE_ONCE(tsk->syn_qlen, tsk->syn_qlen + 1);
+	sk_acceptq_added(sk);
+	spin_unlock(&tsk->accept_lock);
+	ctsk->last_rcv = jiffies;
+	sock_hold(child);
+}
+
+static void ttp_listen_drop(struct sock *sk, bool overflow)
+{
+	if (overflow)
+		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENOVERFLOWS);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+}
+
+/* A SYN to a listener: a child in SYN_RECV, a cookie, or nothing. */
+static void ttp_listen_syn(struct sock *sk, struct sk_buff *skb)
+{
+	const struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	int cookies = READ_ONCE(ttp_pernet(sock_net(sk))->syncookies);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct ttphdr *th = ttp_hdr(skb);
+	u16 mss = cb->mss ?: TTP_MSS_DEFAULT;
+	struct ttp_stream_sock *ctsk;
 	struct sock *child;
 
-	if (flags & TTP_RST)
-		return;
-	if (flags & TTP_ACK) {		/* acknowledging what? */
-		ttp_stream_send_reset(sock_net(sk), skb);
+	if (ttp_acceptq_full(sk)) {
+		ttp_listen_drop(sk, true);
 		return;
 	}
-	if (!(flags & TTP_SYN))
+	if (cookies == 2 || (cookies && ttp_listen_full(sk))) {
+		ttp_ssk(sk)->cookie_stamp = jiffies | 1;
+		ttp_stream_send_cookie(sk, skb,
+				       ttp_cookie_make(iph->saddr, iph->daddr,
+						       th->source, th->dest,
+						       cb->seq, mss));
 		return;
+	}
 	if (ttp_listen_full(sk)) {
-		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENOVERFLOWS);
-		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+		ttp_listen_drop(sk, true);
 		return;
 	}
 	/* from the backlog this runs in process context: keep softirq out */
 	local_bh_disable();
-	child = ttp_stream_child(sk, skb);
+	child = ttp_stream_child(sk, skb, cb->seq, mss);
 	if (!child) {
 		local_bh_enable();
-		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+		ttp_listen_drop(sk, false);
 		return;
 	}
-	/*
-	 * The child is found by its 4-tuple from now on. The listener's lock
-	 * is held in softirq as the nested subclass (ttp_stream_rcv()), the
-	 * child's is the plain one, as TCP locks its clone.
-	 */
-	bh_lock_sock(child);
-	spin_lock(&tsk->accept_lock);
-	sock_hold(sk);
-	ttp_ssk(child)->parent = sk;
-	list_add_tail(&ttp_ssk(child)->child_node, &tsk->syn_q);
-	sk_acceptq_added(sk);
-	spin_unlock(&tsk->accept_lock);
-	ttp_ssk(child)->last_rcv = jiffies;
-	sock_hold(child);	/* ttp_stream_done() may drop the queue's */
+	ctsk = ttp_ssk(child);
+	ctsk->iss = ttp_stream_isn(sock_net(sk), iph->daddr, iph->saddr,
+				   th->dest, th->source);
+	ctsk->snd_wl2 = ctsk->iss;
+	ttp_listen_adopt(sk, child);
 	if (ttp_stream_send_syn(child)) {
 		/* no SYN-ACK, no timer to resend it: the slot goes at once */
 		ttp_stream_done(child);
-		ttp_inc_stats(sock_net(sk), TTP_MIB_LISTENDROPS);
+		ttp_listen_drop(sk, false);
 	} else {
 		ttp_inc_stats(sock_net(sk), TTP_MIB_PASSIVEOPENS);
 	}
 	bh_unlock_sock(child);
 	sock_put(child);
 	local_bh_enable();
+}
+
+/*
+ * Cookies are checked while the listener sends them: mode 2, or within two
+ * minutes of the last one it sent (TCP's TCP_SYNCOOKIE_VALID).
+ */
+static bool ttp_cookies_live(struct sock *sk)
+{
+	int cookies = READ_ONCE(ttp_pernet(sock_net(sk))->syncookies);
+	unsigned long stamp = ttp_ssk(sk)->cookie_stamp;
+
+	return cookies == 2 ||
+	       (cookies && stamp && time_before(jiffies, stamp + 120 * HZ));
+}
+
+/*
+ * The ACK @skb echoes a cookie worth @mss: the connection, made now in
+ * SYN_RECV as if its SYN-ACK had been sent and then fed the ACK, which
+ * takes it to ESTABLISHED and the accept queue (with any data on it).
+ * Consumes @skb.
+ */
+static void ttp_cookie_child(struct sock *sk, struct sk_buff *skb, u16 mss)
+{
+	const struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	struct ttp_stream_sock *ctsk;
+	struct sock *child;
+
+	if (ttp_acceptq_full(sk)) {	/* as TCP's: the peer will resend */
+		ttp_listen_drop(sk, true);
+		kfree_skb(skb);
+		return;
+	}
+	local_bh_disable();
+	child = ttp_stream_child(sk, skb, cb->seq - 1, mss);
+	if (!child) {
+		local_bh_enable();
+		ttp_listen_drop(sk, false);
+		kfree_skb(skb);
+		return;
+	}
+	ctsk = ttp_ssk(child);
+	ctsk->iss = cb->ack - 1;
+	ttp_listen_adopt(sk, child);
+	if (ttp_stream_cookie_synack(child)) {
+		ttp_stream_done(child);
+		ttp_listen_drop(sk, false);
+		kfree_skb(skb);
+		goto out;
+	}
+	ttp_inc_stats(sock_net(sk), TTP_MIB_SYNCOOKIESRECV);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_PASSIVEOPENS);
+	ttp_stream_do_rcv(child, skb);
+out:
+	bh_unlock_sock(child);
+	sock_put(child);
+	local_bh_enable();
+}
+
+/*
+ * A segment to a listener: a SYN is answered; an ACK may carry a cookie,
+ * else draws a reset; anything else is dropped. Returns true if it
+ * consumed @skb.
+ */
+static bool ttp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct ttphdr *th = ttp_hdr(skb);
+	u16 mss;
+
+	if (cb->flags & TTP_RST)
+		return false;
+	if (cb->flags & TTP_SYN) {
+		if (!(cb->flags & TTP_ACK))
+			ttp_listen_syn(sk, skb);
+		else
+			ttp_stream_send_reset(sock_net(sk), skb);
+		return false;
+	}
+	if (!(cb->flags & TTP_ACK))
+		return false;
+	if (ttp_cookies_live(sk)) {
+		mss = ttp_cookie_check(iph->saddr, iph->daddr, th->source,
+				       th->dest, cb->seq - 1, cb->ack - 1);
+		if (mss) {
+			ttp_cookie_child(sk, skb, mss);
+			return true;
+		}
+		ttp_inc_stats(sock_net(sk), TTP_MIB_SYNCOOKIESFAILED);
+	}
+	ttp_stream_send_reset(sock_net(sk), skb);	/* acknowledging what? */
+	return false;
 }
 
 /* ---- SYN_SENT ------------------------------------------------------ */
@@ -358,7 +501,7 @@ static void ttp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	tsk->rcv_wup = tsk->rcv_nxt;
 	tsk->peer_mss = cb->mss ?: TTP_MSS_DEFAULT;
 	tsk->ts_ok = cb->has_ts;
-	tsk->ts_recent = cb->tsval;
+	ttp_store_ts_recent(tsk, cb->tsval);
 	if (!ack_ok) {
 		/* simultaneous open: our SYN goes again, now with an ACK */
 		ttp_stream_set_state(sk, TCP_SYN_RECV);
@@ -771,7 +914,7 @@ static void ttp_dup_ts(struct ttp_stream_sock *tsk,
 	    ttp_ack_in_range(tsk, cb->ack) &&
 	    !ttp_seq_after(cb->end_seq, tsk->rcv_nxt) &&
 	    ttp_seq_after(cb->tsval, tsk->ts_recent))
-		tsk->ts_recent = cb->tsval;
+		ttp_store_ts_recent(tsk, cb->tsval);
 }
 
 /*
@@ -793,7 +936,21 @@ static void ttp_seg_accepted(struct sock *sk, const struct ttp_stream_cb *cb)
 		tsk->retries = 0;
 	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
 	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
-		tsk->ts_recent = cb->tsval;
+		ttp_store_ts_recent(tsk, cb->tsval);
+}
+
+/*
+ * RFC 7323 5.3 (PAWS): with timestamps on, a segment whose TSval is older
+ * than ts_recent is an old duplicate (of this connection or an earlier one
+ * on the same ports: TTP's TSval is one clock for the host), unless
+ * ts_recent is too old to compare. 0 is no TSval (some stacks' SYNs).
+ */
+static bool ttp_paws_reject(const struct ttp_stream_sock *tsk,
+			    const struct ttp_stream_cb *cb)
+{
+	return tsk->ts_ok && cb->has_ts && tsk->ts_recent &&
+	       (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
+	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
 }
 
 /* Every state after SYN_SENT. */
@@ -802,6 +959,12 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 
+	/* PAWS first; a reset passes it (as TCP), the rules below judge it */
+	if (!(cb->flags & TTP_RST) && ttp_paws_reject(tsk, cb)) {
+		ttp_inc_stats(sock_net(sk), TTP_MIB_PAWSESTAB);
+		ttp_oow_ack(sk, cb);
+		goto drop;
+	}
 	/* first: the sequence number */
 	if (!ttp_seq_acceptable(tsk, cb)) {
 		if (!(cb->flags & TTP_RST)) {
@@ -865,7 +1028,8 @@ int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb)
 	tsk->segs_in++;
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
-		ttp_listen_rcv(sk, skb);
+		if (ttp_listen_rcv(sk, skb))
+			return 0;
 		break;
 	case TCP_SYN_SENT:
 		ttp_synsent_rcv(sk, skb);

@@ -86,29 +86,38 @@ static unsigned int ttp_opt_len(const struct sock *sk, u16 flags)
 	       (ttp_send_ts(sk, flags) ? TTP_OPT_TS_ALIGNED : 0);
 }
 
-/* Write the options of a segment with @flags at @opt. */
-static void ttp_write_options(struct sock *sk, u8 *opt, u16 flags)
+/* The MSS option at @opt; returns the end. */
+static u8 *ttp_put_mss(u8 *opt, u16 mss)
 {
-	u16 mss;
-	u32 v;
+	*opt++ = TTP_OPT_MSS;
+	*opt++ = TTP_OPT_MSS_LEN;
+	*opt++ = mss >> 8;
+	*opt++ = mss & 0xff;
+	return opt;
+}
 
-	if (flags & TTP_SYN) {
-		mss = ttp_adv_mss(sk);
-		*opt++ = TTP_OPT_MSS;
-		*opt++ = TTP_OPT_MSS_LEN;
-		*opt++ = mss >> 8;
-		*opt++ = mss & 0xff;
-	}
-	if (!ttp_send_ts(sk, flags))
-		return;
+/* The timestamp option at @opt, aligned by two NOPs. */
+static void ttp_put_ts(u8 *opt, u32 tsval, u32 tsecr)
+{
+	__be32 v;
+
 	*opt++ = TTP_OPT_NOP;
 	*opt++ = TTP_OPT_NOP;
 	*opt++ = TTP_OPT_TS;
 	*opt++ = TTP_OPT_TS_LEN;
-	v = htonl((u32)ttp_clock_us());
+	v = htonl(tsval);
 	memcpy(opt, &v, 4);
-	v = htonl(ttp_ssk(sk)->ts_recent);
+	v = htonl(tsecr);
 	memcpy(opt + 4, &v, 4);
+}
+
+/* Write the options of a segment with @flags at @opt. */
+static void ttp_write_options(struct sock *sk, u8 *opt, u16 flags)
+{
+	if (flags & TTP_SYN)
+		opt = ttp_put_mss(opt, ttp_adv_mss(sk));
+	if (ttp_send_ts(sk, flags))
+		ttp_put_ts(opt, (u32)ttp_clock_us(), ttp_ssk(sk)->ts_recent);
 }
 
 /*
@@ -240,6 +249,27 @@ int ttp_stream_send_syn(struct sock *sk)
 	return 0;
 }
 
+/*
+ * A child made from a cookie's ACK: its SYN-ACK, ISN iss, went out without
+ * it; the send space after it, and the FIN's skb. 0 or -ENOBUFS.
+ */
+int ttp_stream_cookie_synack(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	tsk->fin_skb = ttp_ctl_skb(GFP_ATOMIC);
+	if (!tsk->fin_skb)
+		return -ENOBUFS;
+	tsk->snd_una = tsk->iss;
+	tsk->snd_nxt = tsk->iss + 1;
+	tsk->snd_max = tsk->snd_nxt;
+	tsk->write_seq = tsk->snd_nxt;
+	tsk->snd_wl2 = tsk->iss;
+	tsk->rcv_wnd = ttp_stream_rcv_window(sk);
+	tsk->rcv_wup = tsk->rcv_nxt;
+	return 0;
+}
+
 /* An ACK now (not queued, not retransmitted), with sequence number @seq. */
 void ttp_stream_send_ack_seq(struct sock *sk, u32 seq)
 {
@@ -284,47 +314,92 @@ void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp)
 }
 
 /*
+ * A segment of @hlen header bytes answering @in, routed back to its sender
+ * (@rt, @fl4), its stream header zeroed but for ports, length, version and
+ * offset; NULL for none. Softirq, no socket: the stateless answers, a reset
+ * and a cookie's SYN-ACK, are built here.
+ */
+static struct sk_buff *ttp_reply_alloc(struct net *net, struct sk_buff *in,
+				       unsigned int hlen, struct flowi4 *fl4,
+				       struct rtable **rt)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	struct ttp_streamhdr *sh;
+	struct sk_buff *skb;
+	struct rtable *irt;
+
+	/* never to a broadcast or multicast (the backlog may lose the route) */
+	irt = skb_rtable(in);
+	if (irt ? irt->rt_type != RTN_LOCAL :
+	    ipv4_is_multicast(iph->daddr) || ipv4_is_lbcast(iph->daddr))
+		return NULL;
+	*rt = ip_route_output_ports(net, fl4, NULL, iph->saddr, iph->daddr,
+				    ttp_hdr(in)->source, ttp_hdr(in)->dest,
+				    ttp_protocol, 0, inet_iif(in));
+	if (IS_ERR(*rt))
+		return NULL;
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + hlen, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(*rt);
+		return NULL;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + hlen);
+	sh = skb_push(skb, hlen);
+	skb_reset_transport_header(skb);
+	memset(sh, 0, TTP_STREAM_HDR_LEN);
+	sh->th.source = ttp_hdr(in)->dest;
+	sh->th.dest = ttp_hdr(in)->source;
+	sh->th.len = htons(hlen);
+	sh->th.ver_type = TTP_VER_TYPE(TTP_VERSION, TTP_TYPE_STREAM);
+	sh->th.doff = hlen / 4;
+	return skb;
+}
+
+/* Checksum, IPv4 header (@tos), and out: the end of ttp_reply_alloc()'s. */
+static void ttp_reply_send(struct net *net, struct sk_buff *skb,
+			   struct rtable *rt, const struct flowi4 *fl4, u8 tos)
+{
+	struct iphdr *nh;
+
+	ttp_set_checksum(skb, fl4->saddr, fl4->daddr);
+	nh = skb_push(skb, sizeof(*nh));
+	skb_reset_network_header(skb);
+	nh->version = 4;
+	nh->ihl = sizeof(*nh) / 4;
+	nh->tos = tos;
+	nh->frag_off = htons(IP_DF);
+	nh->ttl = ip4_dst_hoplimit(&rt->dst);
+	nh->protocol = ttp_protocol;
+	nh->saddr = fl4->saddr;
+	nh->daddr = fl4->daddr;
+	nh->tot_len = htons(skb->len);
+	ip_select_ident(net, skb, NULL);
+	skb->protocol = htons(ETH_P_IP);
+	skb_dst_set(skb, &rt->dst);
+	ttp_inc_stats(net, TTP_MIB_OUTSEGS);
+	ip_local_out(net, NULL, skb);
+}
+
+/*
  * A reset in answer to @in, a segment no connection takes (RFC 9293
  * 3.10.7.1): seq = its ACK when it had one; else seq 0 with an ACK of all
- * it occupied. Softirq, no socket: routed and sent from here.
+ * it occupied.
  */
 void ttp_stream_send_reset(struct net *net, struct sk_buff *in)
 {
 	const struct ttp_stream_cb *cb = TTP_STREAM_CB(in);
-	const struct iphdr *iph = ip_hdr(in);
 	struct ttp_streamhdr *sh;
-	struct rtable *rt, *irt;
-	struct flowi4 fl4;
 	struct sk_buff *skb;
-	struct iphdr *nh;
+	struct rtable *rt;
+	struct flowi4 fl4;
 	u16 flags = TTP_RST;
 
 	if (cb->flags & TTP_RST)
 		return;		/* never answer a reset */
-	/* nor a broadcast or multicast (the backlog may have lost the route) */
-	irt = skb_rtable(in);
-	if (irt ? irt->rt_type != RTN_LOCAL :
-	    ipv4_is_multicast(iph->daddr) || ipv4_is_lbcast(iph->daddr))
+	skb = ttp_reply_alloc(net, in, TTP_STREAM_HDR_LEN, &fl4, &rt);
+	if (!skb)
 		return;
-	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
-				   ttp_hdr(in)->source, ttp_hdr(in)->dest,
-				   ttp_protocol, 0, inet_iif(in));
-	if (IS_ERR(rt))
-		return;
-	skb = alloc_skb(MAX_HEADER + sizeof(*nh) + TTP_STREAM_HDR_LEN, GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
-		return;
-	}
-	skb_reserve(skb, MAX_HEADER + sizeof(*nh) + TTP_STREAM_HDR_LEN);
-	sh = skb_push(skb, TTP_STREAM_HDR_LEN);
-	skb_reset_transport_header(skb);
-	memset(sh, 0, sizeof(*sh));
-	sh->th.source = ttp_hdr(in)->dest;
-	sh->th.dest = ttp_hdr(in)->source;
-	sh->th.len = htons(TTP_STREAM_HDR_LEN);
-	sh->th.ver_type = TTP_VER_TYPE(TTP_VERSION, TTP_TYPE_STREAM);
-	sh->th.doff = TTP_STREAM_HDR_LEN / 4;
+	sh = (void *)skb_transport_header(skb);
 	if (cb->flags & TTP_ACK) {
 		sh->seq = htonl(cb->ack);
 	} else {
@@ -332,25 +407,42 @@ void ttp_stream_send_reset(struct net *net, struct sk_buff *in)
 		sh->ack = htonl(cb->end_seq);
 	}
 	sh->th.flags = htons(flags);
-	ttp_set_checksum(skb, fl4.saddr, fl4.daddr);
-
-	nh = skb_push(skb, sizeof(*nh));
-	skb_reset_network_header(skb);
-	nh->version = 4;
-	nh->ihl = sizeof(*nh) / 4;
-	nh->tos = 0;
-	nh->frag_off = htons(IP_DF);
-	nh->ttl = ip4_dst_hoplimit(&rt->dst);
-	nh->protocol = ttp_protocol;
-	nh->saddr = fl4.saddr;
-	nh->daddr = fl4.daddr;
-	nh->tot_len = htons(skb->len);
-	ip_select_ident(net, skb, NULL);
-	skb->protocol = htons(ETH_P_IP);
-	skb_dst_set(skb, &rt->dst);
-	ttp_inc_stats(net, TTP_MIB_OUTSEGS);
 	ttp_inc_stats(net, TTP_MIB_OUTRSTS);
-	ip_local_out(net, NULL, skb);
+	ttp_reply_send(net, skb, rt, &fl4, 0);
+}
+
+/*
+ * A listener @sk's SYN-ACK to the SYN @syn, with the sequence number
+ * @cookie and nothing kept: the window of a new child of @sk, our MSS,
+ * timestamps if the SYN had them.
+ */
+void ttp_stream_send_cookie(struct sock *sk, struct sk_buff *syn, u32 cookie)
+{
+	const struct ttp_stream_cb *cb = TTP_STREAM_CB(syn);
+	unsigned int hlen = TTP_STREAM_HDR_LEN + TTP_OPT_MSS_LEN +
+			    (cb->has_ts ? TTP_OPT_TS_ALIGNED : 0);
+	struct net *net = sock_net(sk);
+	struct ttp_streamhdr *sh;
+	struct sk_buff *skb;
+	struct rtable *rt;
+	struct flowi4 fl4;
+	u8 *opt;
+
+	skb = ttp_reply_alloc(net, syn, hlen, &fl4, &rt);
+	if (!skb)
+		return;
+	sh = (void *)skb_transport_header(skb);
+	sh->th.flags = htons(TTP_SYN | TTP_ACK);
+	sh->seq = htonl(cookie);
+	sh->ack = htonl(cb->seq + 1);
+	sh->wnd = htonl(min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 2, TTP_WND_MAX));
+	opt = ttp_put_mss((u8 *)(sh + 1),
+			  min_t(u32, dst_mtu(&rt->dst) - TTP_STREAM_OVERHEAD,
+				0xffff));
+	if (cb->has_ts)
+		ttp_put_ts(opt, (u32)ttp_clock_us(), cb->tsval);
+	ttp_inc_stats(net, TTP_MIB_SYNCOOKIESSENT);
+	ttp_reply_send(net, skb, rt, &fl4, READ_ONCE(inet_sk(sk)->tos));
 }
 
 /*

@@ -165,6 +165,11 @@ enum ttp_mib_field {
 	TTP_MIB_ACKSKIPPED,	/* unsolicited ACKs held back by the rate limit */
 	TTP_MIB_BADACKS,	/* segments dropped for an ACK out of range */
 	TTP_MIB_ABORTONTIMEOUT,	/* connections aborted by a timer's limit */
+	TTP_MIB_SYNCOOKIESSENT,	/* SYN-ACKs sent with a cookie */
+	TTP_MIB_SYNCOOKIESRECV,	/* connections made from a cookie's ACK */
+	TTP_MIB_SYNCOOKIESFAILED, /* ACKs to a listener with a wrong cookie */
+	TTP_MIB_PAWSESTAB,	/* segments dropped by PAWS (RFC 7323 5.3) */
+	TTP_MIB_ABORTONMEMORY,	/* orphans reset at close: too many of them */
 	TTP_MIB_MAX
 };
 
@@ -189,6 +194,9 @@ struct ttp_net {
 	int			keepalive_probes; /* net.ttp.keepalive_probes */
 	int			orphan_retries;	/* net.ttp.orphan_retries */
 	int			invalid_ratelimit_ms; /* net.ttp.invalid_ratelimit_ms */
+	int			syncookies;	/* net.ttp.syncookies: 0, 1, 2 */
+	int			max_orphans;	/* net.ttp.max_orphans */
+	atomic_t		orphans;	/* closed streams not yet CLOSE */
 	u32			stream_isn;	/* net.ttp.stream_isn: test only */
 	struct ctl_table_header	*sysctl;
 };

@@ -6,7 +6,9 @@
  * SYN and data injection, challenge ACKs and their rate limit), the
  * handshake's bad ACKs, checksums, out-of-order data that overlaps or is
  * covered, a hostile MSS, a child of a fixed-port listener dying before
- * accept(), an orphan held by a peer that never opens its window.
+ * accept(), an orphan held by a peer that never opens its window, the
+ * orphan limit, PAWS (RFC 7323 5.3), SYN cookies (RFC 4987 3.6) and a SYN
+ * flood from spoofed sources.
  *
  * Each test is a script: syscalls, segments injected from the peer R,
  * segments expected from L (every field checked, or WIRE_ANY), silences.
@@ -45,10 +47,19 @@ FIXTURE_SETUP(wire)
 	ASSERT_EQ(0, err) TH_LOG("tun setup: %s", strerror(-err));
 }
 
+/*
+ * A connection still open is reset, not closed: an orphan left behind by
+ * a silent peer would live on for minutes (a cookie's connection, with no
+ * RTT measured, starts at RTO 1 s), holding the module for later programs.
+ */
 FIXTURE_TEARDOWN(wire)
 {
-	if (self->s >= 0)
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (self->s >= 0) {
+		setsockopt(self->s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(self->s);
+	}
 	if (self->l >= 0)
 		close(self->l);
 	if (self->w.tun > 0)
@@ -212,6 +223,21 @@ static void expect_alive(struct __test_metadata *_metadata,
 	INJECT(mk_data(self->rcv, self->snd, "pong", 4));
 	self->rcv += 4;
 	expect_read(_metadata, self, "pong", 4);
+}
+
+/* Sockets in this namespace's /proc/net/ttp (the listener included). */
+static int socket_rows(void)
+{
+	char line[512];
+	int n = -1;	/* the header */
+	FILE *f = fopen("/proc/net/ttp", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
 }
 
 /* ---- RFC 5961 3.2: resets ------------------------------------------ */
@@ -582,6 +608,7 @@ TEST_F(wire, ofo_covered_segment_freed)
 {
 	uint8_t data[400];
 	struct seg got;
+	int i;
 
 	fill_rand(data, sizeof(data), 1);
 	establish(_metadata, self, 1400);
@@ -598,6 +625,11 @@ TEST_F(wire, ofo_covered_segment_freed)
 	self->s = -1;
 	expect(_metadata, self, &got, TTP_FIN | TTP_ACK, self->snd, self->rcv,
 	       0, WAIT);
+	/* LAST_ACK ends with the FIN's ACK: no orphan left resending it */
+	INJECT(mk(TTP_ACK, self->rcv, self->snd + 1));
+	for (i = 0; i < 100 && socket_rows() != 1; i++)
+		usleep(10000);
+	ASSERT_EQ(1, socket_rows());
 }
 
 /* Held [100,300) then [0,200): the overlap is delivered once. */
@@ -717,6 +749,334 @@ TEST_F(wire, orphan_behind_shut_window_dies)
 	ASSERT_TRUE(reset) TH_LOG("no reset after %d probes", probes);
 	ASSERT_LE(3, probes);
 	ASSERT_EQ(aborts + 1, wire_snmp("AbortOnTimeout"));
+}
+
+/* ---- PAWS (RFC 7323 5.3) ------------------------------------------- */
+
+/* establish() with timestamps: the peer's TSval is 100, then 200. */
+static void establish_ts(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wire) *self)
+{
+	struct seg s;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack_ts(_metadata, self, 1400, true);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.ts = true;
+	s.tsval = 200;
+	INJECT(s);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+}
+
+/* Data from the peer with TSval @tsval, acknowledged at once. */
+static void ts_data_taken(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(wire) *self, const char *p,
+			  uint32_t tsval)
+{
+	int len = strlen(p);
+	struct seg s = mk_data(self->rcv, self->snd, p, len), got;
+
+	s.ts = true;
+	s.tsval = tsval;
+	INJECT(s);
+	self->rcv += len;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(tsval, got.tsecr);
+	expect_read(_metadata, self, p, len);
+}
+
+/*
+ * A segment in the window whose TSval is older than the last one taken is
+ * an old duplicate: dropped and counted, answered with an ACK of what is
+ * held; the same bytes with a newer TSval are taken.
+ */
+TEST_F(wire, paws_drops_old_timestamp)
+{
+	long paws = wire_snmp("PAWSEstab");
+	struct seg s, got;
+
+	establish_ts(_metadata, self);
+	ts_data_taken(_metadata, self, "new", 300);
+	s = mk_data(self->rcv, self->snd, "old", 3);
+	s.ts = true;
+	s.tsval = 250;
+	INJECT(s);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(300, got.tsecr);
+	expect_nothing_to_read(_metadata, self);
+	ASSERT_EQ(paws + 1, wire_snmp("PAWSEstab"));
+	ts_data_taken(_metadata, self, "old", 301);
+}
+
+/* A reset at rcv_nxt is believed whatever its TSval (as TCP's). */
+TEST_F(wire, paws_passes_reset)
+{
+	struct seg s;
+	char c;
+
+	establish_ts(_metadata, self);
+	ts_data_taken(_metadata, self, "new", 300);
+	s = mk(TTP_RST, self->rcv, 0);
+	s.ts = true;
+	s.tsval = 250;
+	INJECT(s);
+	expect_none(_metadata, self, QUIET);
+	ASSERT_EQ(-1, recv(self->s, &c, 1, 0));
+	ASSERT_EQ(ECONNRESET, errno);
+}
+
+/* ---- SYN cookies (RFC 4987 3.6, protocol.md 5.11) ------------------- */
+
+/* The next segment to R's port @port, skipping the flood's. */
+static int read_to(FIXTURE_DATA(wire) *self, struct seg *got, uint16_t port,
+		   int ms)
+{
+	long long end = ttp_now_ms() + ms;
+	int r, left;
+
+	while ((left = (int)(end - ttp_now_ms())) > 0) {
+		r = wire_read(&self->w, got, left);
+		if (r != 1 || got->dport == port)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * A SYN from R's port @port (MSS @mss, timestamps if @ts) answered by a
+ * SYN-ACK: its sequence number, the cookie if one was sent.
+ */
+static uint32_t syn_to_listener(struct __test_metadata *_metadata,
+				FIXTURE_DATA(wire) *self, uint16_t port,
+				int mss, bool ts)
+{
+	struct seg syn = mk(TTP_SYN, PISN, 0), got;
+
+	syn.sport = port;
+	syn.mss = mss;
+	syn.ts = ts;
+	syn.tsval = 100;
+	INJECT(syn);
+	EXPECT_EQ(1, read_to(self, &got, port, WAIT));
+	EXPECT_EQ(TTP_SYN | TTP_ACK, got.flags);
+	EXPECT_EQ(PISN + 1, got.ack);
+	EXPECT_NE(-1, got.mss);
+	EXPECT_EQ(ts, got.ts);
+	if (ts)
+		EXPECT_EQ(100, got.tsecr);
+	return got.seq;
+}
+
+/*
+ * net.ttp.syncookies=2: a SYN is answered and nothing is kept; the ACK of
+ * the cookie makes the connection, with the data it carries and the MSS
+ * rounded down to the cookie's table (1000: 536).
+ */
+TEST_F(wire, cookie_connection_from_ack)
+{
+	long sent = wire_snmp("SyncookiesSent");
+	long recvd = wire_snmp("SyncookiesRecv");
+	uint8_t buf[2000];
+	struct seg ack, got;
+	uint32_t cookie;
+
+	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	listen_on(_metadata, self, LPORT);
+	cookie = syn_to_listener(_metadata, self, RPORT, 1000, false);
+	ASSERT_EQ(sent + 1, wire_snmp("SyncookiesSent"));
+	ASSERT_EQ(1, socket_rows()) TH_LOG("a cookie's SYN left a socket");
+	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
+
+	ack = mk_data(PISN + 1, cookie + 1, "hello", 5);
+	INJECT(ack);
+	expect(_metadata, self, &got, TTP_ACK, cookie + 1, PISN + 6, 0, WAIT);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(recvd + 1, wire_snmp("SyncookiesRecv"));
+	self->snd = cookie + 1;
+	self->rcv = PISN + 6;
+	expect_read(_metadata, self, "hello", 5);
+
+	fill_rand(buf, sizeof(buf), 11);
+	ASSERT_EQ(sizeof(buf), send(self->s, buf, sizeof(buf), 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 536, WAIT);
+	ASSERT_EQ(0, memcmp(got.data, buf, 536));
+}
+
+/*
+ * An ACK whose cookie is not the listener's draws a reset and makes
+ * nothing: another minute's, bits of the hash flipped, another ISN.
+ */
+TEST_F(wire, wrong_cookie_draws_reset)
+{
+	long failed = wire_snmp("SyncookiesFailed");
+	const uint32_t wrong[] = { 1u << 24, 0x800, 0x10000 };
+	struct seg got;
+	uint32_t cookie;
+	unsigned int i;
+
+	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	listen_on(_metadata, self, LPORT);
+	cookie = syn_to_listener(_metadata, self, RPORT, 1400, false);
+	for (i = 0; i < 3; i++) {
+		INJECT(mk(TTP_ACK, PISN + 1, (cookie ^ wrong[i]) + 1));
+		expect(_metadata, self, &got, TTP_RST, (cookie ^ wrong[i]) + 1,
+		       WIRE_ANY, 0, WAIT);
+	}
+	INJECT(mk(TTP_ACK, PISN + 0x1001, cookie + 1));	/* another ISN */
+	expect(_metadata, self, &got, TTP_RST, cookie + 1, WIRE_ANY, 0, WAIT);
+	ASSERT_EQ(failed + 4, wire_snmp("SyncookiesFailed"));
+	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, socket_rows());
+}
+
+/* Timestamps agreed in the SYNs are on in a cookie's connection. */
+TEST_F(wire, cookie_keeps_timestamps)
+{
+	struct seg ack, got;
+	uint32_t cookie;
+	int i;
+
+	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	listen_on(_metadata, self, LPORT);
+	cookie = syn_to_listener(_metadata, self, RPORT, 1400, true);
+	ack = mk(TTP_ACK, PISN + 1, cookie + 1);
+	ack.ts = true;
+	ack.tsval = 200;
+	INJECT(ack);
+	self->s = -1;
+	for (i = 0; i < 100 && self->s < 0; i++) {
+		self->s = accept(self->l, NULL, NULL);
+		if (self->s < 0)
+			usleep(10000);
+	}
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(3, send(self->s, "abc", 3, 0));
+	expect(_metadata, self, &got, TTP_ACK, cookie + 1, PISN + 1, 3, WAIT);
+	ASSERT_TRUE(got.ts);
+	ASSERT_EQ(200, got.tsecr);
+}
+
+/* 64 SYNs from spoofed addresses and ports, never completed. */
+static void syn_flood(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(wire) *self)
+{
+	struct seg syn = mk(TTP_SYN, PISN, 0);
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		syn.sport = 20000 + i;
+		syn.saddr = WIRE_PEER + 1 + i % 100;
+		syn.seq = PISN + 7919 * i;
+		INJECT(syn);
+	}
+}
+
+/* Counter @name once it reads @want, or what it reads after 3 s. */
+static long snmp_reaches(const char *name, long want)
+{
+	long v = wire_snmp(name);
+	int i;
+
+	for (i = 0; i < 300 && v != want; i++) {
+		usleep(10000);
+		v = wire_snmp(name);
+	}
+	return v;
+}
+
+/*
+ * A listener full of half-open connections (backlog 8) still takes a
+ * client: the SYNs beyond its queue get cookies (the default,
+ * net.ttp.syncookies=1), and R's handshake completes from one.
+ */
+TEST_F(wire, syn_flood_served_by_cookies)
+{
+	long sent = wire_snmp("SyncookiesSent");
+	struct seg got;
+	uint32_t cookie;
+
+	listen_on(_metadata, self, LPORT);
+	syn_flood(_metadata, self);
+	ASSERT_EQ(sent + 64 - 9, snmp_reaches("SyncookiesSent", sent + 64 - 9));
+	ASSERT_EQ(1 + 9, socket_rows()) TH_LOG("the listener and its queue");
+	cookie = syn_to_listener(_metadata, self, RPORT, 1400, false);
+	INJECT(mk_data(PISN + 1, cookie + 1, "in", 2));
+	ASSERT_EQ(1, read_to(self, &got, RPORT, WAIT));
+	ASSERT_EQ(TTP_ACK, got.flags);
+	ASSERT_EQ(PISN + 3, got.ack);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	self->rcv = PISN + 3;
+	expect_read(_metadata, self, "in", 2);
+}
+
+/* net.ttp.syncookies=0: a full listener drops the SYN, and counts it. */
+TEST_F(wire, syncookies_off_full_listener_drops)
+{
+	long over = wire_snmp("ListenOverflows");
+	struct seg syn = mk(TTP_SYN, PISN, 0), got;
+
+	ASSERT_EQ(0, wire_sysctl("syncookies", 0));
+	listen_on(_metadata, self, LPORT);
+	syn_flood(_metadata, self);
+	ASSERT_EQ(over + 64 - 9, snmp_reaches("ListenOverflows", over + 64 - 9));
+	ASSERT_EQ(1 + 9, socket_rows());
+	INJECT(syn);
+	ASSERT_EQ(0, read_to(self, &got, RPORT, QUIET));
+}
+
+/* ---- orphans -------------------------------------------------------- */
+
+/*
+ * net.ttp.max_orphans=1: the first connection closed against a silent peer
+ * lives on in FIN_WAIT1; the second is reset at close (AbortOnMemory), as
+ * TCP's beyond tcp_max_orphans.
+ */
+TEST_F(wire, orphans_over_limit_reset)
+{
+	long aborts = wire_snmp("AbortOnMemory");
+	struct seg got, syn = mk(TTP_SYN, PISN, 0), ack;
+	int i, s2 = -1;
+
+	ASSERT_EQ(0, wire_sysctl("max_orphans", 1));
+	establish(_metadata, self, 1400);
+	/* a second connection, from R's port RPORT + 1 */
+	syn.sport = RPORT + 1;
+	INJECT(syn);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(TTP_SYN | TTP_ACK, got.flags);
+	ack = mk(TTP_ACK, PISN + 1, got.seq + 1);
+	ack.sport = RPORT + 1;
+	INJECT(ack);
+	for (i = 0; i < 100 && s2 < 0; i++) {
+		s2 = accept(self->l, NULL, NULL);
+		if (s2 < 0)
+			usleep(10000);
+	}
+	ASSERT_LE(0, s2) TH_LOG("accept: %s", strerror(errno));
+
+	close(self->s);
+	self->s = -1;
+	expect(_metadata, self, &got, TTP_FIN | TTP_ACK, self->snd, self->rcv,
+	       0, WAIT);
+	ASSERT_EQ(aborts, wire_snmp("AbortOnMemory"));
+	close(s2);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(TTP_FIN | TTP_ACK, got.flags);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(TTP_RST | TTP_ACK, got.flags);
+	ASSERT_EQ(aborts + 1, wire_snmp("AbortOnMemory"));
+	/* the listener and the first orphan, still in FIN_WAIT1 */
+	ASSERT_EQ(2, socket_rows());
+	INJECT(mk(TTP_RST, self->rcv, 0));	/* leave nothing behind */
+	for (i = 0; i < 100 && socket_rows() != 1; i++)
+		usleep(10000);
+	ASSERT_EQ(1, socket_rows());
 }
 
 TEST_HARNESS_MAIN

@@ -40,6 +40,7 @@ struct seg {
 	const uint8_t *opts;		/* raw options instead (inject only) */
 	int optlen;
 	bool bad_csum;			/* inject with a wrong checksum */
+	uint32_t saddr;			/* inject from: 0 for WIRE_PEER */
 	int len;			/* payload bytes */
 	uint8_t data[WIRE_MAXPAY];
 };
@@ -143,6 +144,7 @@ static inline int wire_inject(struct wire *w, const struct seg *s)
 	uint8_t pkt[20 + TTP_STREAM_HDR_LEN + 64 + WIRE_MAXPAY];
 	uint8_t *ip = pkt, *th = pkt + 20, *o = th + TTP_STREAM_HDR_LEN;
 	struct ttp_streamhdr *sh = (struct ttp_streamhdr *)th;
+	uint32_t saddr = s->saddr ?: WIRE_PEER;
 	int olen = 0, tlen;
 	uint16_t c;
 
@@ -182,7 +184,7 @@ static inline int wire_inject(struct wire *w, const struct seg *s)
 	sh->seq = htonl(s->seq);
 	sh->ack = htonl(s->ack);
 	sh->wnd = htonl(s->wnd);
-	c = wire_csum(w, WIRE_PEER, WIRE_LOCAL, th, tlen);
+	c = wire_csum(w, saddr, WIRE_LOCAL, th, tlen);
 	sh->th.check = htons(s->bad_csum ? (uint16_t)(c ^ 0x5a5a) : c);
 
 	memset(ip, 0, 20);
@@ -194,7 +196,7 @@ static inline int wire_inject(struct wire *w, const struct seg *s)
 	ip[6] = 0x40;		/* DF */
 	ip[8] = 64;
 	ip[9] = w->proto;
-	*(uint32_t *)(ip + 12) = htonl(WIRE_PEER);
+	*(uint32_t *)(ip + 12) = htonl(saddr);
 	*(uint32_t *)(ip + 16) = htonl(WIRE_LOCAL);
 	c = wire_fold(wire_sum(ip, 20, 0));
 	ip[10] = c >> 8;
