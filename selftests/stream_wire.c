@@ -183,6 +183,23 @@ static void establish(struct __test_metadata *_metadata,
 	fcntl(self->s, F_SETFL, O_NONBLOCK);
 }
 
+/* establish() with timestamps: the peer's TSval is 100, then 200. */
+static void establish_ts(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wire) *self)
+{
+	struct seg s;
+
+	listen_on(_metadata, self, LPORT);
+	syn_synack_ts(_metadata, self, 1400, true);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.ts = true;
+	s.tsval = 200;
+	INJECT(s);
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
+	fcntl(self->s, F_SETFL, O_NONBLOCK);
+}
+
 /* What the connection holds to read now, exactly @want. */
 static void expect_read(struct __test_metadata *_metadata,
 			FIXTURE_DATA(wire) *self, const void *want, int len)
@@ -238,6 +255,21 @@ static int socket_rows(void)
 		n++;
 	fclose(f);
 	return n;
+}
+
+/* The next segment to R's port @port, skipping others' (a flood's). */
+static int read_to(FIXTURE_DATA(wire) *self, struct seg *got, uint16_t port,
+		   int ms)
+{
+	long long end = ttp_now_ms() + ms;
+	int r, left;
+
+	while ((left = (int)(end - ttp_now_ms())) > 0) {
+		r = wire_read(&self->w, got, left);
+		if (r != 1 || got->dport == port)
+			return r;
+	}
+	return 0;
 }
 
 /* ---- RFC 5961 3.2: resets ------------------------------------------ */
@@ -362,14 +394,7 @@ TEST_F(wire, bad_segment_leaves_ts_recent)
 {
 	struct seg s, got;
 
-	listen_on(_metadata, self, LPORT);
-	syn_synack_ts(_metadata, self, 1400, true);
-	s = mk(TTP_ACK, self->rcv, self->snd);
-	s.ts = true;
-	s.tsval = 200;
-	INJECT(s);
-	self->s = accept(self->l, NULL, NULL);
-	ASSERT_LE(0, self->s);
+	establish_ts(_metadata, self);
 	/* a resend of bytes TTP has, its ACK a guess: answered, not believed */
 	s = mk_data(self->rcv, self->snd, "0123456789", 10);
 	s.ts = true;
@@ -751,24 +776,232 @@ TEST_F(wire, orphan_behind_shut_window_dies)
 	ASSERT_EQ(aborts + 1, wire_snmp("AbortOnTimeout"));
 }
 
-/* ---- PAWS (RFC 7323 5.3) ------------------------------------------- */
+/* ---- sending, acknowledging, timers (RFC 9293 3.7, 3.8) ------------- */
 
-/* establish() with timestamps: the peer's TSval is 100, then 200. */
-static void establish_ts(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(wire) *self)
+/*
+ * Nagle: while a small segment is unacknowledged, small writes wait and go
+ * out as one segment when the ACK comes.
+ */
+TEST_F(wire, nagle_coalesces_small_writes)
 {
-	struct seg s;
+	struct seg got;
 
-	listen_on(_metadata, self, LPORT);
-	syn_synack_ts(_metadata, self, 1400, true);
-	s = mk(TTP_ACK, self->rcv, self->snd);
-	s.ts = true;
-	s.tsval = 200;
-	INJECT(s);
-	self->s = accept(self->l, NULL, NULL);
-	ASSERT_LE(0, self->s) TH_LOG("accept: %s", strerror(errno));
-	fcntl(self->s, F_SETFL, O_NONBLOCK);
+	establish(_metadata, self, 1400);
+	ASSERT_EQ(1, send(self->s, "a", 1, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 1, WAIT);
+	ASSERT_EQ(1, send(self->s, "b", 1, 0));
+	ASSERT_EQ(1, send(self->s, "c", 1, 0));
+	ASSERT_EQ(1, send(self->s, "d", 1, 0));
+	expect_none(_metadata, self, 100);	/* less than the RTO */
+	INJECT(mk(TTP_ACK, self->rcv, self->snd + 1));
+	expect(_metadata, self, &got, TTP_ACK, self->snd + 1, self->rcv, 3,
+	       WAIT);
+	ASSERT_EQ(0, memcmp(got.data, "bcd", 3));
 }
+
+/* TTP_NODELAY: each write goes out at once, acknowledged or not. */
+TEST_F(wire, nodelay_sends_each_write)
+{
+	struct seg got;
+	int one = 1;
+
+	establish(_metadata, self, 1400);
+	ASSERT_EQ(0, setsockopt(self->s, SOL_TTP, TTP_NODELAY, &one,
+				sizeof(one)));
+	ASSERT_EQ(1, send(self->s, "a", 1, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 1, WAIT);
+	ASSERT_EQ(1, send(self->s, "b", 1, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd + 1, self->rcv, 1,
+	       WAIT);
+	ASSERT_EQ('b', got.data[0]);
+}
+
+/*
+ * Delayed ACK, once the first 16 segments (acknowledged at once, as TCP's
+ * quick ACKs) are in: one ACK for two full segments, and a lone small
+ * segment acknowledged by the timer, not at once.
+ */
+TEST_F(wire, delayed_ack_policy)
+{
+	uint8_t data[1400];
+	long long t0;
+	struct seg got;
+	int i;
+
+	fill_rand(data, sizeof(data), 5);
+	establish(_metadata, self, 1400);
+	for (i = 0; i < 16; i++) {
+		INJECT(mk_data(self->rcv, self->snd, data, 10));
+		self->rcv += 10;
+		expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0,
+		       WAIT);
+	}
+	INJECT(mk_data(self->rcv, self->snd, data, 1400));
+	INJECT(mk_data(self->rcv + 1400, self->snd, data, 1400));
+	self->rcv += 2800;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	INJECT(mk_data(self->rcv, self->snd, data, 10));
+	self->rcv += 10;
+	t0 = ttp_now_ms();
+	expect_none(_metadata, self, 10);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, 200);
+	TH_LOG("the lone segment's ACK after %lld ms", ttp_now_ms() - t0);
+}
+
+/*
+ * The window update that opened a shut window is lost: the persist timer's
+ * probe (an empty segment one below snd_una) draws it again, and the data
+ * goes.
+ */
+TEST_F(wire, persist_recovers_lost_window_update)
+{
+	struct seg got, s;
+
+	establish(_metadata, self, 1400);
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.wnd = 0;
+	INJECT(s);
+	expect_none(_metadata, self, 100);
+	ASSERT_EQ(5, send(self->s, "hello", 5, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd - 1, self->rcv, 0,
+	       3000);
+	s.wnd = PWND;
+	INJECT(s);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 5, WAIT);
+	ASSERT_EQ(0, memcmp(got.data, "hello", 5));
+}
+
+/*
+ * SO_LINGER {1, 2} against a peer that acknowledges nothing: close() waits
+ * the 2 s and returns 0.
+ */
+TEST_F(wire, linger_waits_its_time)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 2 };
+	long long t0, ms;
+	struct seg got;
+	int r;
+
+	establish(_metadata, self, 1400);
+	ASSERT_EQ(0, setsockopt(self->s, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	fcntl(self->s, F_SETFL, 0);
+	ASSERT_EQ(10, send(self->s, "0123456789", 10, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 10, WAIT);
+	t0 = ttp_now_ms();
+	r = close(self->s);
+	ms = ttp_now_ms() - t0;
+	self->s = -1;
+	ASSERT_EQ(0, r);
+	ASSERT_LE(1900, ms);
+	ASSERT_GT(5000, ms);
+	INJECT(mk(TTP_RST, self->rcv, 0));	/* leave nothing behind */
+}
+
+/*
+ * TIME_WAIT acknowledges a resent FIN again, and answers a new SYN on the
+ * same ports with an ACK of what it holds (RFC 5961 4.2), staying.
+ */
+TEST_F(wire, time_wait_answers_fin_and_syn)
+{
+	struct seg got;
+
+	ASSERT_EQ(0, wire_sysctl("tw_timeout_ms", 10000));
+	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
+	establish(_metadata, self, 1400);
+	ASSERT_EQ(0, shutdown(self->s, SHUT_WR));
+	expect(_metadata, self, &got, TTP_FIN | TTP_ACK, self->snd, self->rcv,
+	       0, WAIT);
+	self->snd++;
+	INJECT(mk(TTP_FIN | TTP_ACK, self->rcv, self->snd));
+	self->rcv++;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	INJECT(mk(TTP_FIN | TTP_ACK, self->rcv - 1, self->snd));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	INJECT(mk(TTP_SYN, self->rcv + 100000, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(2, socket_rows()) TH_LOG("the listener and TIME_WAIT");
+}
+
+/*
+ * Keepalive: after TTP_KEEPIDLE idle seconds a probe (an ACK one below
+ * snd_una); an answer starts the idle time again; TTP_KEEPCNT probes
+ * unanswered end the connection with ETIMEDOUT.
+ */
+TEST_F(wire, keepalive_probes_then_timeout)
+{
+	int one = 1, two = 2, i, r = 0;
+	struct seg got;
+	char c;
+
+	establish(_metadata, self, 1400);
+	ASSERT_EQ(0, setsockopt(self->s, SOL_TTP, TTP_KEEPIDLE, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->s, SOL_TTP, TTP_KEEPINTVL, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->s, SOL_TTP, TTP_KEEPCNT, &two,
+				sizeof(two)));
+	ASSERT_EQ(0, setsockopt(self->s, SOL_SOCKET, SO_KEEPALIVE, &one,
+				sizeof(one)));
+	expect(_metadata, self, &got, TTP_ACK, self->snd - 1, self->rcv, 0,
+	       3000);
+	INJECT(mk(TTP_ACK, self->rcv, self->snd));
+	expect(_metadata, self, &got, TTP_ACK, self->snd - 1, self->rcv, 0,
+	       3000);
+	expect(_metadata, self, &got, TTP_ACK, self->snd - 1, self->rcv, 0,
+	       3000);
+	for (i = 0; i < 500; i++) {
+		r = recv(self->s, &c, 1, MSG_DONTWAIT);
+		if (r >= 0 || errno != EAGAIN)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(-1, r);
+	ASSERT_EQ(ETIMEDOUT, errno);
+}
+
+/* A SYN of ours to @port from L's port @lport; its ISN. */
+static uint32_t connect_isn(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(wire) *self, int fd, uint16_t lport)
+{
+	struct seg got;
+	int one = 1;
+
+	EXPECT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)));
+	EXPECT_EQ(0, ttp_bind(fd, WIRE_LOCAL, lport));
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, ttp_connect(fd, WIRE_PEER, RPORT));
+	EXPECT_EQ(1, read_to(self, &got, RPORT, WAIT));
+	EXPECT_EQ(TTP_SYN, got.flags);
+	EXPECT_EQ(lport, got.sport);
+	return got.seq;
+}
+
+/* RFC 6528: ISNs differ between 4-tuples and, in time, for one 4-tuple. */
+TEST_F(wire, isns_differ)
+{
+	uint32_t a, b, c;
+	int fd;
+
+	fd = socket(ttp_family(), SOCK_STREAM, 0);
+	a = connect_isn(_metadata, self, fd, LPORT);
+	close(fd);
+	fd = socket(ttp_family(), SOCK_STREAM, 0);
+	b = connect_isn(_metadata, self, fd, LPORT + 1);
+	close(fd);
+	usleep(20000);
+	fd = socket(ttp_family(), SOCK_STREAM, 0);
+	c = connect_isn(_metadata, self, fd, LPORT);
+	close(fd);
+	TH_LOG("ISNs %u %u %u", a, b, c);
+	ASSERT_NE(a, b);
+	ASSERT_NE(a, c);
+	/* the clock part: 20 ms is about 4900 ticks of 4.096 us */
+	ASSERT_LT(c - a, 1000000u);
+}
+
+/* ---- PAWS (RFC 7323 5.3) ------------------------------------------- */
 
 /* Data from the peer with TSval @tsval, acknowledged at once. */
 static void ts_data_taken(struct __test_metadata *_metadata,
@@ -828,21 +1061,6 @@ TEST_F(wire, paws_passes_reset)
 }
 
 /* ---- SYN cookies (RFC 4987 3.6, protocol.md 5.11) ------------------- */
-
-/* The next segment to R's port @port, skipping the flood's. */
-static int read_to(FIXTURE_DATA(wire) *self, struct seg *got, uint16_t port,
-		   int ms)
-{
-	long long end = ttp_now_ms() + ms;
-	int r, left;
-
-	while ((left = (int)(end - ttp_now_ms())) > 0) {
-		r = wire_read(&self->w, got, left);
-		if (r != 1 || got->dport == port)
-			return r;
-	}
-	return 0;
-}
 
 /*
  * A SYN from R's port @port (MSS @mss, timestamps if @ts) answered by a

@@ -78,10 +78,14 @@ part_result() {
 	else
 		f=1 note+="suite gave no summary; "
 	fi
-	if [ -s "$r/dmesg.txt" ] && ! dmesg_bad "$r/dmesg.txt" >/dev/null; then
-		p=$((p + 1))
-	else
+	if [ ! -s "$r/dmesg.txt" ] || dmesg_bad "$r/dmesg.txt" >/dev/null; then
 		f=$((f + 1)) note+="dmesg not clean; "
+	elif [ "$k" = debug ] && [ ! -f "$r/kmemleak.txt" ]; then
+		# a debug run kmemleak did not scan (debugfs not mounted...)
+		# has not shown that nothing leaked
+		f=$((f + 1)) note+="kmemleak did not scan; "
+	else
+		p=$((p + 1))
 	fi
 	[ "$vrc" != 3 ] || note+="no result from the VM (see ${r#"$REPO"/}/console.log); "
 	if [ "$f" != 0 ] && [ -f "$r/tap.log" ]; then

@@ -177,6 +177,10 @@ if dmesg_bad "$results/dmesg.txt" >"$results/dmesg.bad"; then
 	exit 2
 fi
 rm -f "$results/dmesg.bad"
+if [[ $KREL == *-ttp-debug ]] && [ ! -f "$results/kmemleak.txt" ]; then
+	log "FAIL: $KREL: kmemleak did not scan (no kmemleak.txt): no leak check"
+	exit 2
+fi
 case $status in
 0) log "$KREL: command passed (${secs}s)"; exit 0 ;;
 125)
