@@ -55,15 +55,17 @@ static int ttp_one = 1, ttp_int_max = INT_MAX, ttp_retries_max = 255;
 /* As Linux's tcp_rto_max_ms: 1 s to TTP_RTO_MAX_DEFAULT (120 s). */
 static int ttp_rto_max_lo = 1000, ttp_rto_max_hi = 120000;
 
-#define TTP_SYSCTL_INT(name, max)					\
+/* An int sysctl taking @min to @max (pointers to the bounds). */
+#define TTP_SYSCTL_RANGE(name, min, max)				\
 	{								\
 		.procname	= name,					\
 		.maxlen		= sizeof(int),				\
 		.mode		= 0644,					\
 		.proc_handler	= proc_dointvec_minmax,			\
-		.extra1		= &ttp_one,				\
+		.extra1		= min,					\
 		.extra2		= max,					\
 	}
+#define TTP_SYSCTL_INT(name, max)	TTP_SYSCTL_RANGE(name, &ttp_one, max)
 
 /* .data is set per namespace by ttp_sysctl_init(), in this order. */
 static struct ctl_table ttp_sysctl_table[] = {
@@ -81,41 +83,13 @@ static struct ctl_table ttp_sysctl_table[] = {
 	TTP_SYSCTL_INT("keepalive_intvl", &ttp_int_max),
 	TTP_SYSCTL_INT("keepalive_probes", &ttp_retries_max),
 	TTP_SYSCTL_INT("orphan_retries", &ttp_retries_max),
-	{
-		/* as tcp_invalid_ratelimit: 0 lets every such ACK go */
-		.procname	= "invalid_ratelimit_ms",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &ttp_int_max,
-	},
-	{
-		.procname	= "rto_max_ms",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= &ttp_rto_max_lo,
-		.extra2		= &ttp_rto_max_hi,
-	},
-	{
-		/* as tcp_max_orphans, but per namespace; 0: reset every one */
-		.procname	= "max_orphans",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= &ttp_int_max,
-	},
-	{
-		/* as tcp_syncookies: 0 never, 1 when a queue is full, 2 always */
-		.procname	= "syncookies",
-		.maxlen		= sizeof(int),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_TWO,
-	},
+	/* as tcp_invalid_ratelimit: 0 lets every such ACK go */
+	TTP_SYSCTL_RANGE("invalid_ratelimit_ms", SYSCTL_ZERO, &ttp_int_max),
+	TTP_SYSCTL_RANGE("rto_max_ms", &ttp_rto_max_lo, &ttp_rto_max_hi),
+	/* as tcp_max_orphans, but per namespace; 0: reset every one */
+	TTP_SYSCTL_RANGE("max_orphans", SYSCTL_ZERO, &ttp_int_max),
+	/* as tcp_syncookies: 0 never, 1 when a queue is full, 2 always */
+	TTP_SYSCTL_RANGE("syncookies", SYSCTL_ZERO, SYSCTL_TWO),
 	{
 		/* test only: every ISN of the namespace, 0 for RFC 6528's */
 		.procname	= "stream_isn",

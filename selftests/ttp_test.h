@@ -152,25 +152,34 @@ static inline int ttp_local_port(int fd)
 	return ntohs(a.sttp_port);
 }
 
-static inline int ttp_if_up(const char *name)
+/* ioctl @req on interface @name with @ifr (its name set here); 0 or -errno. */
+static inline int ttp_ifreq(const char *name, unsigned long req,
+			    struct ifreq *ifr)
 {
-	struct ifreq ifr;
 	int fd, ret = 0;
 
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+	strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, req, ifr) < 0)
 		ret = -errno;
-	} else {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-			ret = -errno;
-	}
 	close(fd);
 	return ret;
+}
+
+/* Bring interface @name up; 0 or -errno. */
+static inline int ttp_if_up(const char *name)
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	err = ttp_ifreq(name, SIOCGIFFLAGS, &ifr);
+	if (err)
+		return err;
+	ifr.ifr_flags |= IFF_UP;
+	return ttp_ifreq(name, SIOCSIFFLAGS, &ifr);
 }
 
 /* Move the calling process into a new network namespace with lo up. */

@@ -87,25 +87,18 @@ static inline uint16_t wire_csum(const struct wire *w, uint32_t saddr,
 	return wire_fold(wire_sum(th, len, sum));
 }
 
+/* An address ioctl (SIOCSIFADDR, SIOCSIFNETMASK) with IPv4 @addr. */
 static inline int wire_ifreq(const char *name, unsigned long req,
 			     uint32_t addr)
 {
 	struct sockaddr_in *sin;
 	struct ifreq ifr;
-	int fd, ret = 0;
 
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(addr);
-	if (ioctl(fd, req, &ifr) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return ttp_ifreq(name, req, &ifr);
 }
 
 /*
