@@ -118,6 +118,7 @@ struct ttp_stream_sock {
 	u32			snd_wl2;	/* ack of the last window update */
 	u32			mss;		/* payload bytes per segment we send */
 	u32			peer_mss;	/* what the peer's SYN announced */
+	u32			pmtu_cookie;	/* the route's MTU when mss was set */
 	struct sk_buff		*send_head;	/* first unsent skb in the write queue */
 	struct sk_buff		*fin_skb;	/* the FIN's, allocated with the SYN */
 

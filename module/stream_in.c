@@ -967,10 +967,15 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	/* first: the sequence number */
 	if (!ttp_seq_acceptable(tsk, cb)) {
-		if (!(cb->flags & TTP_RST)) {
-			ttp_dup_ts(tsk, cb);
-			ttp_oow_ack(sk, cb);
+		if (cb->flags & TTP_RST)
+			goto drop;
+		/* RFC 5961 4.2: a SYN draws a challenge ACK whatever its seq */
+		if (cb->flags & TTP_SYN) {
+			ttp_challenge_ack(sk);
+			goto drop;
 		}
+		ttp_dup_ts(tsk, cb);
+		ttp_oow_ack(sk, cb);
 		goto drop;
 	}
 	/* second: a reset, believed only at exactly rcv_nxt */

@@ -528,6 +528,21 @@ static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
+ * The route's MTU moved under the MSS: an ICMP error about another
+ * connection to the same host lowered the path's MTU (or it expired and
+ * rose again). Set the MSS anew before sending, as tcp_current_mss():
+ * segments sized for the old MTU would go out as IP fragments, or not at
+ * all.
+ */
+static void ttp_stream_sync_mss(struct sock *sk)
+{
+	struct dst_entry *dst = ttp_stream_route(sk);
+
+	if (!IS_ERR(dst) && dst_mtu(dst) != ttp_ssk(sk)->pmtu_cookie)
+		ttp_stream_set_mss(sk);
+}
+
+/*
  * Send what the gates let through, from send_head on. @force skips Nagle
  * (a push at the end of a write, a FIN, a window probe's aftermath).
  */
@@ -537,6 +552,8 @@ void ttp_stream_push(struct sock *sk, bool force)
 	struct sk_buff *skb;
 	bool sent = false;
 
+	if (tsk->send_head)
+		ttp_stream_sync_mss(sk);
 	while ((skb = tsk->send_head)) {
 		if (skb->len > tsk->mss && ttp_stream_split(sk, skb, tsk->mss))
 			break;
@@ -623,6 +640,7 @@ int ttp_stream_retransmit(struct sock *sk)
 
 	if (!skb || skb == tsk->send_head)
 		return 0;
+	ttp_stream_sync_mss(sk);
 	if (skb->len > tsk->mss) {
 		err = ttp_stream_split(sk, skb, tsk->mss);
 		if (err)
@@ -725,6 +743,7 @@ int ttp_stream_set_mss(struct sock *sk)
 	mss -= (int)ttp_ip_optlen(sk);
 	tsk->mss = max(mss, TTP_MSS_MIN);
 	tsk->cong.mss = tsk->mss;
+	tsk->pmtu_cookie = dst_mtu(dst);
 	return tsk->mss;
 }
 

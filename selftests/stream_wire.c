@@ -312,13 +312,24 @@ TEST_F(wire, rst_outside_window_ignored)
 
 /* ---- RFC 5961 4.2: SYN on a synchronized connection ---------------- */
 
+/*
+ * RFC 5961 4.2: a SYN on a synchronized connection draws a challenge ACK
+ * whatever its sequence number, in the window or out of it (as Linux's
+ * syn_challenge): a blind attacker's SYNs are counted as such.
+ */
 TEST_F(wire, syn_on_established_draws_challenge_ack)
 {
+	long c0 = wire_snmp("ChallengeACKs");
 	struct seg got;
 
+	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
 	establish(_metadata, self, 1400);
 	INJECT(mk(TTP_SYN, self->rcv + 7, 0));
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(c0 + 1, wire_snmp("ChallengeACKs"));
+	INJECT(mk(TTP_SYN, self->rcv + 0x40000000u, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(c0 + 2, wire_snmp("ChallengeACKs"));
 	expect_alive(_metadata, self);
 }
 
@@ -690,6 +701,64 @@ TEST_F(wire, in_order_overlap_delivered_once)
 }
 
 /* ---- lifetimes ------------------------------------------------------ */
+
+/*
+ * The path's MTU belongs to the route, not to a connection: an ICMP
+ * "fragmentation needed" about one connection lowers it for every other
+ * to the same host, and they size their next segments to it (as
+ * tcp_current_mss()). Below the 552-byte floor the route's MTU is locked
+ * and IP stops setting DF: a segment sized for the old MTU would go out
+ * as IP fragments.
+ */
+TEST_F(wire, pmtu_shared_by_connections)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct seg syn = mk(TTP_SYN, PISN, 0), got;
+	uint8_t buf[1200];
+	uint32_t bsnd;
+	int b;
+
+	establish(_metadata, self, 1400);
+	syn.sport = RPORT + 1;
+	syn.mss = 1400;
+	INJECT(syn);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(TTP_SYN | TTP_ACK, got.flags);
+	bsnd = got.seq + 1;
+	syn = mk(TTP_ACK, PISN + 1, bsnd);
+	syn.sport = RPORT + 1;
+	INJECT(syn);
+	b = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, b) TH_LOG("accept: %s", strerror(errno));
+
+	/* A's data in flight; an ICMP quoting it: 300, so the floor, 552 */
+	fill_rand(buf, sizeof(buf), 13);
+	ASSERT_EQ(1000, send(self->s, buf, 1000, 0));
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 1000, WAIT);
+	ASSERT_EQ(0, wire_inject_icmp_mtu(&self->w, 3, 4, 300, LPORT, RPORT,
+					  self->snd));
+	/* A resends at the new size: 552 - 44 */
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 508, WAIT);
+
+	/* B, told nothing, sends 1200 bytes as 508 + 508, then 184 */
+	ASSERT_EQ(1200, send(b, buf, 1200, 0));
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT))
+		TH_LOG("B's first segment: none, or not whole (IP fragments)");
+	ASSERT_EQ(bsnd, got.seq);
+	ASSERT_EQ(508, got.len);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(bsnd + 508, got.seq);
+	ASSERT_EQ(508, got.len);
+	syn = mk(TTP_ACK, PISN + 1, bsnd + 1016);	/* Nagle's wait ends */
+	syn.sport = RPORT + 1;
+	INJECT(syn);
+	ASSERT_EQ(1, read_to(self, &got, RPORT + 1, WAIT));
+	ASSERT_EQ(bsnd + 1016, got.seq);
+	ASSERT_EQ(184, got.len);
+	ASSERT_EQ(0, memcmp(buf + 1016, got.data, 184));
+	setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(b);
+}
 
 /*
  * A child of a listener on a fixed port, reset before accept(): it gives

@@ -40,7 +40,7 @@ struct seg {
 	const uint8_t *opts;		/* raw options instead (inject only) */
 	int optlen;
 	bool bad_csum;			/* inject with a wrong checksum */
-	uint32_t saddr;			/* inject from: 0 for WIRE_PEER */
+	uint32_t saddr;			/* inject: from (0: WIRE_PEER); read: to */
 	int len;			/* payload bytes */
 	uint8_t data[WIRE_MAXPAY];
 };
@@ -131,11 +131,38 @@ static inline int wire_open(struct wire *w)
 	return err;
 }
 
-/* Write @s from R to L. Returns 0 or -errno. */
-static inline int wire_inject(struct wire *w, const struct seg *s)
+/* The largest packet wire_build() makes. */
+#define WIRE_PKTMAX	(20 + TTP_STREAM_HDR_LEN + 64 + WIRE_MAXPAY)
+
+/* Fill in @ip's IPv4 header (20 bytes) for a TTP packet of @len bytes. */
+static inline void wire_iphdr(struct wire *w, uint8_t *ip, uint32_t saddr,
+			      int len)
 {
-	uint8_t pkt[20 + TTP_STREAM_HDR_LEN + 64 + WIRE_MAXPAY];
-	uint8_t *ip = pkt, *th = pkt + 20, *o = th + TTP_STREAM_HDR_LEN;
+	uint16_t c;
+
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = len >> 8;
+	ip[3] = len & 0xff;
+	ip[4] = ++w->ipid >> 8;
+	ip[5] = w->ipid & 0xff;
+	ip[6] = 0x40;		/* DF */
+	ip[8] = 64;
+	ip[9] = w->proto;
+	*(uint32_t *)(ip + 12) = htonl(saddr);
+	*(uint32_t *)(ip + 16) = htonl(WIRE_LOCAL);
+	c = wire_fold(wire_sum(ip, 20, 0));
+	ip[10] = c >> 8;
+	ip[11] = c & 0xff;
+}
+
+/*
+ * @s from R to L as an IPv4 packet in @pkt (WIRE_PKTMAX bytes). Returns
+ * its length.
+ */
+static inline int wire_build(struct wire *w, const struct seg *s, uint8_t *pkt)
+{
+	uint8_t *th = pkt + 20, *o = th + TTP_STREAM_HDR_LEN;
 	struct ttp_streamhdr *sh = (struct ttp_streamhdr *)th;
 	uint32_t saddr = s->saddr ?: WIRE_PEER;
 	int olen = 0, tlen;
@@ -179,33 +206,35 @@ static inline int wire_inject(struct wire *w, const struct seg *s)
 	sh->wnd = htonl(s->wnd);
 	c = wire_csum(w, saddr, WIRE_LOCAL, th, tlen);
 	sh->th.check = htons(s->bad_csum ? (uint16_t)(c ^ 0x5a5a) : c);
+	wire_iphdr(w, pkt, saddr, 20 + tlen);
+	return 20 + tlen;
+}
 
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (20 + tlen) >> 8;
-	ip[3] = (20 + tlen) & 0xff;
-	ip[4] = ++w->ipid >> 8;
-	ip[5] = w->ipid & 0xff;
-	ip[6] = 0x40;		/* DF */
-	ip[8] = 64;
-	ip[9] = w->proto;
-	*(uint32_t *)(ip + 12) = htonl(saddr);
-	*(uint32_t *)(ip + 16) = htonl(WIRE_LOCAL);
-	c = wire_fold(wire_sum(ip, 20, 0));
-	ip[10] = c >> 8;
-	ip[11] = c & 0xff;
-	if (write(w->tun, pkt, 20 + tlen) != 20 + tlen)
+/* Write the @len-byte packet @pkt into L. Returns 0 or -errno. */
+static inline int wire_write(struct wire *w, const uint8_t *pkt, int len)
+{
+	if (write(w->tun, pkt, len) != len)
 		return -errno;
 	return 0;
 }
 
+/* Write @s from R to L. Returns 0 or -errno. */
+static inline int wire_inject(struct wire *w, const struct seg *s)
+{
+	uint8_t pkt[WIRE_PKTMAX];
+
+	return wire_write(w, pkt, wire_build(w, s, pkt));
+}
+
 /*
- * An ICMP error (@type, @code) from R to L quoting a stream segment of
- * L's from @sport to @dport with sequence number @seq: the IP header and
- * the whole 24-byte stream header. Returns 0 or -errno.
+ * An ICMP error (@type, @code; @mtu for "fragmentation needed") from R to
+ * L quoting a stream segment of L's from @sport to @dport with sequence
+ * number @seq: the IP header and the whole 24-byte stream header. Returns
+ * 0 or -errno.
  */
-static inline int wire_inject_icmp(struct wire *w, int type, int code,
-				   uint16_t sport, uint16_t dport, uint32_t seq)
+static inline int wire_inject_icmp_mtu(struct wire *w, int type, int code,
+				       uint16_t mtu, uint16_t sport,
+				       uint16_t dport, uint32_t seq)
 {
 	uint8_t pkt[20 + 8 + 20 + TTP_STREAM_HDR_LEN];
 	uint8_t *ip = pkt, *icmp = pkt + 20, *qip = icmp + 8;
@@ -232,6 +261,8 @@ static inline int wire_inject_icmp(struct wire *w, int type, int code,
 	q->seq = htonl(seq);
 	icmp[0] = type;
 	icmp[1] = code;
+	icmp[6] = mtu >> 8;
+	icmp[7] = mtu & 0xff;
 	c = wire_fold(wire_sum(icmp, sizeof(pkt) - 20, 0));
 	icmp[2] = c >> 8;
 	icmp[3] = c & 0xff;
@@ -249,9 +280,15 @@ static inline int wire_inject_icmp(struct wire *w, int type, int code,
 	return 0;
 }
 
+static inline int wire_inject_icmp(struct wire *w, int type, int code,
+				   uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	return wire_inject_icmp_mtu(w, type, code, 0, sport, dport, seq);
+}
+
 /*
- * The next TTP segment out of L within @ms into @s. Returns 1, 0 on time
- * out, or a negative number for a malformed one: -1 IP header, -2 length,
+ * The next TTP segment out of L within @ms (0: only one already there)
+ * into @s. Returns 1, 0 on time out, or a negative number for a malformed one: -1 IP header, -2 length,
  * -3 checksum, -4 not a stream segment, -5 options.
  */
 static inline int wire_read(struct wire *w, struct seg *s, int ms)
@@ -267,7 +304,7 @@ static inline int wire_read(struct wire *w, struct seg *s, int ms)
 		const uint8_t *o;
 
 		left = (int)(end - ttp_now_ms());
-		if (left <= 0 || poll(&p, 1, left) <= 0)
+		if (left < 0 || poll(&p, 1, left) <= 0)
 			return 0;
 		n = read(w->tun, pkt, sizeof(pkt));
 		if (n < 20 || (pkt[0] >> 4) != 4 || pkt[9] != w->proto)
@@ -290,6 +327,7 @@ static inline int wire_read(struct wire *w, struct seg *s, int ms)
 		if (hlen < TTP_STREAM_HDR_LEN || hlen > tlen)
 			return -4;
 		memset(s, 0, offsetof(struct seg, data));
+		s->saddr = ntohl(daddr);
 		s->sport = ntohs(sh->th.source);
 		s->dport = ntohs(sh->th.dest);
 		s->flags = ntohs(sh->th.flags);
