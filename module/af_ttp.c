@@ -4,8 +4,9 @@
  * family, and the tables that tie TTP into the socket layer and into IPv4.
  *
  * Init registers, in this order, and exit and every failure unwind in the
- * exact reverse: per-namespace state, the protos (the datagram and the
- * stream socket slabs), the socket family, the IP protocol handler. So no
+ * exact reverse: per-namespace state, the datagram's proto, the stream's
+ * memory accounting (net.ttp.mem) and proto, the socket family, the IP
+ * protocol handler. So no
  * packet reaches ttp_rcv() before the state it uses exists, and none is
  * still in flight when that state goes.
  */
@@ -127,9 +128,13 @@ static int __init ttp_init(void)
 	if (err)
 		goto out_net;
 
-	err = proto_register(&ttp_stream_proto, 1);
+	err = ttp_mem_init(&ttp_stream_proto);
 	if (err)
 		goto out_proto;
+
+	err = proto_register(&ttp_stream_proto, 1);
+	if (err)
+		goto out_mem;
 
 	ttp_family_ops.family = ttp_family;
 	err = sock_register(&ttp_family_ops);
@@ -153,6 +158,8 @@ out_sock:
 	sock_unregister(ttp_family);
 out_stream:
 	proto_unregister(&ttp_stream_proto);
+out_mem:
+	ttp_mem_exit();
 out_proto:
 	proto_unregister(&ttp_proto);
 out_net:
@@ -165,6 +172,7 @@ static void __exit ttp_exit(void)
 	inet_del_protocol(&ttp_ip_protocol, ttp_protocol);
 	sock_unregister(ttp_family);
 	proto_unregister(&ttp_stream_proto);
+	ttp_mem_exit();
 	proto_unregister(&ttp_proto);
 	ttp_net_unregister();
 }

@@ -44,6 +44,8 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_SYNCOOKIESFAILED] = "SyncookiesFailed",
 	[TTP_MIB_PAWSESTAB]	= "PAWSEstab",
 	[TTP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
+	[TTP_MIB_RCVQDROP]	= "RcvQDrop",
+	[TTP_MIB_OFOPRUNED]	= "OfoPruned",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)

@@ -155,6 +155,10 @@ static void ttp_stream_destruct(struct sock *sk)
 	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(sk->sk_wmem_queued);
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	/* every charge is uncharged: what is left is whole pages, given back */
+	sk_mem_reclaim_final(sk);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
+	sk_sockets_allocated_dec(sk);
 }
 
 /*
@@ -202,6 +206,7 @@ int ttp_stream_init_sock(struct sock *sk)
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
 	ttp_sock_init(sk);
+	sk_sockets_allocated_inc(sk);
 	sk->sk_destruct = ttp_stream_destruct;
 	sk->sk_backlog_rcv = ttp_stream_do_rcv;
 	sk->sk_write_space = ttp_stream_write_space;

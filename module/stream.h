@@ -313,7 +313,13 @@ void ttp_stream_mtu_reduced(struct sock *sk);
 struct dst_entry *ttp_stream_route(struct sock *sk);
 void ttp_stream_clean_rtx(struct sock *sk, u32 ack);
 void ttp_stream_purge(struct sock *sk, bool all);
+void ttp_stream_ofo_purge(struct sock *sk);
 int ttp_stream_set_mss(struct sock *sk);
+
+/* stream_mem.c */
+int ttp_mem_init(struct proto *prot);
+void ttp_mem_charge_forced(struct sock *sk, int size);
+void ttp_mem_exit(void);
 
 /* stream_timer.c */
 void ttp_stream_init_timers(struct sock *sk);

@@ -786,6 +786,29 @@ static struct sk_buff *ttp_stream_compact(struct sk_buff *skb)
 }
 
 /*
+ * Memory for @skb under net.ttp.mem (stream_mem.c), before it is charged
+ * to @sk. In-order data comes first: to make room for it the out-of-order
+ * queue is dropped (as TCP prunes it), the peer resends that.
+ */
+static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
+			      bool in_order)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	if (sk_rmem_schedule(sk, skb, skb->truesize))
+		return true;
+	if (in_order && !RB_EMPTY_ROOT(&tsk->ofo_root)) {
+		ttp_stream_ofo_purge(sk);
+		ttp_inc_stats(sock_net(sk), TTP_MIB_OFOPRUNED);
+		if (sk_rmem_schedule(sk, skb, skb->truesize))
+			return true;
+	}
+	atomic_inc(&sk->sk_drops);
+	ttp_inc_stats(sock_net(sk), TTP_MIB_RCVQDROP);
+	return false;
+}
+
+/*
  * RFC 9293 3.10.7.4, seventh and eighth: the payload and the FIN. @skb
  * holds the payload only. Consumes it.
  */
@@ -841,6 +864,11 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 	if (ttp_seq_after(cb->seq, tsk->rcv_nxt)) {
+		if (!ttp_rmem_schedule(sk, skb, false)) {
+			kfree_skb(skb);
+			ttp_stream_send_ack(sk);
+			return;
+		}
 		skb_set_owner_r(skb, sk);
 		ttp_ofo_queue(sk, skb);
 		tsk->quick_acks = 1;	/* a dup ACK at once: fast retransmit */
@@ -852,8 +880,14 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	if (ttp_seq_before(end, tsk->rcv_nxt))
 		fin = false;	/* a FIN there is one we have had */
 	if (ttp_seq_after(end, tsk->rcv_nxt)) {
+		if (!ttp_rmem_schedule(sk, skb, true)) {
+			kfree_skb(skb);
+			ttp_stream_send_ack(sk);
+			return;
+		}
 		if (end - tsk->rcv_nxt >= tsk->mss)
 			tsk->unacked_full++;
+		gap = !RB_EMPTY_ROOT(&tsk->ofo_root);	/* maybe pruned */
 		skb_set_owner_r(skb, sk);
 		ttp_queue_rcv(sk, skb, end);
 		skb = NULL;

@@ -24,7 +24,11 @@ static bool ttp_tail_open(struct ttp_stream_sock *tsk, struct sk_buff *skb)
 	       !ttp_seq_before(TTP_STREAM_CB(skb)->seq, tsk->snd_max);
 }
 
-/* A new, empty skb at the tail of the write queue: header room only. */
+/*
+ * A new, empty skb at the tail of the write queue: header room only,
+ * charged to the socket. NULL when there is no memory for it, in the
+ * system or under net.ttp.mem.
+ */
 static struct sk_buff *ttp_new_tail(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
@@ -33,6 +37,11 @@ static struct sk_buff *ttp_new_tail(struct sock *sk)
 	skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, sk->sk_allocation);
 	if (!skb)
 		return NULL;
+	if (!sk_wmem_schedule(sk, skb->truesize)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	sk_mem_charge(sk, skb->truesize);
 	skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
 	TTP_STREAM_CB(skb)->seq = tsk->write_seq;
 	TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
@@ -46,11 +55,29 @@ static struct sk_buff *ttp_new_tail(struct sock *sk)
 }
 
 /*
+ * A tail made for a copy that found no memory is taken back, as TCP's
+ * tcp_remove_empty_skb(): an empty skb must not go out as a segment.
+ */
+static void ttp_remove_empty_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	if (skb->len)
+		return;
+	if (tsk->send_head == skb)
+		tsk->send_head = NULL;	/* it was the last, and unsent */
+	__skb_unlink(skb, &sk->sk_write_queue);
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	kfree_skb(skb);
+}
+
+/*
  * Copy up to @copy bytes of @msg into the page fragments of @skb (the
  * socket's page_frag, as TCP: no linear copy per segment, and the segments
  * GSO will cut are pages already). Charges them to the socket. @skb has a
- * fragment slot left (ttp_tail_open()). Returns the bytes copied (> 0) or
- * a negative errno.
+ * fragment slot left (ttp_tail_open()). Returns the bytes copied (> 0),
+ * 0 when net.ttp.mem has no room for them, or a negative errno.
  */
 static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 			struct msghdr *msg, int copy)
@@ -63,6 +90,8 @@ static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 		return -ENOBUFS;
 	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
 	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+	if (!sk_wmem_schedule(sk, copy))
+		return 0;
 	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
 				       pfrag->offset, copy);
 	if (err)
@@ -89,22 +118,18 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 	while (copied < len) {
 		skb = skb_peek_tail(&sk->sk_write_queue);
 		if (!ttp_tail_open(tsk, skb)) {
-			if (!sk_stream_memory_free(sk)) {
-				ttp_stream_push(sk, true);
-				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-				err = sk_stream_wait_memory(sk, timeo);
-				if (err)
-					break;
-				continue;
-			}
+			if (!sk_stream_memory_free(sk))
+				goto wait;
 			skb = ttp_new_tail(sk);
-			if (!skb) {
-				err = -ENOBUFS;
-				break;
-			}
+			if (!skb)
+				goto wait;
 		}
 		copy = ttp_add_frag(sk, skb, msg, min_t(size_t, len - copied,
 							tsk->mss - skb->len));
+		if (copy <= 0)
+			ttp_remove_empty_tail(sk, skb);
+		if (!copy)
+			goto wait;
 		if (copy < 0) {
 			err = copy;
 			break;
@@ -114,6 +139,18 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 		copied += copy;
 		if (skb->len >= tsk->mss)
 			ttp_stream_push(sk, false);
+		continue;
+wait:
+		/*
+		 * The send buffer is full, or memory is short (net.ttp.mem,
+		 * or none at all): send what is queued, and wait as TCP does
+		 * (a short random nap when the buffer itself has room).
+		 */
+		ttp_stream_push(sk, true);
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		err = sk_stream_wait_memory(sk, timeo);
+		if (err)
+			break;
 	}
 	return copied ?: err;
 }

@@ -215,6 +215,7 @@ static void ttp_queue_tail(struct sock *sk, struct sk_buff *skb)
 
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
+	ttp_mem_charge_forced(sk, skb->truesize);
 	if (!tsk->send_head)
 		tsk->send_head = skb;
 	tsk->write_seq = TTP_STREAM_CB(skb)->end_seq;
@@ -515,6 +516,7 @@ static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 		return -ENOBUFS;
 	skb_reserve(nskb, MAX_HEADER + TTP_STREAM_MAX_HDR);
 	sk_wmem_queued_add(sk, nskb->truesize);
+	ttp_mem_charge_forced(sk, nskb->truesize);
 	skb_split(skb, nskb, len);
 	skb->truesize -= rest;
 	nskb->truesize += rest;
@@ -690,6 +692,7 @@ void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
 							   skb) ? NULL : skb->next;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
+		sk_mem_uncharge(sk, skb->truesize);
 		tsk->bytes_acked += skb->len;
 		consume_skb(skb);	/* delivered: no drop */
 	}
@@ -703,21 +706,31 @@ void ttp_stream_purge(struct sock *sk, bool all)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct sk_buff *skb;
-	struct rb_node *n;
 
 	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
 		sk_wmem_queued_add(sk, -skb->truesize);
+		sk_mem_uncharge(sk, skb->truesize);
 		kfree_skb(skb);
 	}
 	tsk->send_head = NULL;
+	ttp_stream_ofo_purge(sk);
+	if (all)
+		skb_queue_purge(&sk->sk_receive_queue);
+}
+
+/* Throw away the out-of-order data (sock_rfree() uncharges it). */
+void ttp_stream_ofo_purge(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct sk_buff *skb;
+	struct rb_node *n;
+
 	while ((n = rb_first(&tsk->ofo_root))) {
 		skb = rb_entry(n, struct sk_buff, rbnode);
 		rb_erase(n, &tsk->ofo_root);
 		kfree_skb(skb);
 	}
 	ttp_ofo_init(&tsk->ofo, TTP_OFO_MAX_RANGES);
-	if (all)
-		skb_queue_purge(&sk->sk_receive_queue);
 }
 
 /*

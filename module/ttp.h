@@ -170,6 +170,8 @@ enum ttp_mib_field {
 	TTP_MIB_SYNCOOKIESFAILED, /* ACKs to a listener with a wrong cookie */
 	TTP_MIB_PAWSESTAB,	/* segments dropped by PAWS (RFC 7323 5.3) */
 	TTP_MIB_ABORTONMEMORY,	/* orphans reset at close: too many of them */
+	TTP_MIB_RCVQDROP,	/* segments dropped: net.ttp.mem had no room */
+	TTP_MIB_OFOPRUNED,	/* out-of-order queues dropped for that room */
 	TTP_MIB_MAX
 };
 
