@@ -5,10 +5,11 @@
  *
  * Files: stream.c (socket calls and the state changes they make),
  * stream_io.c (send, receive, queue ioctls), stream_sockopt.c (SOL_TTP
- * options, TTP_INFO), stream_in.c (a segment, per state), stream_out.c (building, sending and
- * resending segments), stream_timer.c (the timers), ctable.c (connection
- * and listener lookup, local ports), and the pure logic seq.h, rto.c,
- * cong.c, ofo.c.
+ * options, TTP_INFO), stream_in.c (a segment, per state), stream_out.c
+ * (building, sending and resending segments), stream_timer.c (the
+ * timers), stream_cookie.c (SYN cookies), stream_mem.c (memory accounting,
+ * net.ttp.mem), ctable.c (connection and listener lookup, local ports),
+ * and the pure logic seq.h, rto.c, cong.c, ofo.c.
  *
  * Locking, in one place:
  *
@@ -24,7 +25,9 @@
  *  - sk_receive_queue: in-order payload, appended and consumed under the
  *    socket lock (and its own queue lock, which poll and SIOCINQ read under).
  *  - sk_write_queue: every skb not yet acknowledged, in sequence order; the
- *    ones from @send_head on have not been sent. Socket lock.
+ *    ones from @send_head on have not been sent. Socket lock. Each skb on
+ *    it, and each in the receive queue and the out-of-order tree, is
+ *    charged by its truesize to sk_forward_alloc (stream_mem.c).
  *  - accept_lock (listeners): guards syn_q, accept_q, the counts and every
  *    child's @parent. Taken with BHs off, after any socket lock (a child's
  *    softirq moves itself to accept_q holding only its own lock). A child on
