@@ -15,6 +15,9 @@
 #   make unit-coverage   the same with gcov: branch coverage of that logic
 #   make mutants         mutation testing: does the suite kill each mutant of
 #                        selftests/mutants/ (one kernel, 6.12; slow, not in CI)
+#   make stress          the fuzzers' big doses, a SYN flood, namespace deletion
+#                        in every state and insmod/rmmod cycles, on the debug
+#                        kernel (selftests/vm/stress.sh; long, not in CI)
 #
 # The kernel's own build reads ./Kbuild; this file is for people.
 
@@ -55,6 +58,9 @@ check:
 
 mutants:
 	$(VM)/mutants.sh
+
+stress:
+	$(VM)/stress.sh
 
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
@@ -97,5 +103,5 @@ unit-coverage:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run fresh check mutants lint \
+.PHONY: all module userspace selftests deps run fresh check mutants stress lint \
 	unit unit-coverage clean

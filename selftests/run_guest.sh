@@ -42,13 +42,13 @@ else
 fi
 RESULTS=${RESULTS:-/tmp/ttp-results}
 # The Makefile's order: TEST_GEN_PROGS, then TEST_PROGS (unload.sh last).
-TESTS=(dgram diff_udp ports stream stream_wire netns.sh netem_corrupt.sh netem_loss.sh stream_netem.sh
-       stream_icmp.sh stream_timers.sh stream_pmtu.sh stream_many.sh tools_stream.sh
+TESTS=(dgram diff_udp ports stream stream_wire stream_fuzz socket_fuzz netns.sh netem_corrupt.sh netem_loss.sh stream_netem.sh
+       stream_icmp.sh stream_spoof.sh stream_mem.sh stream_timers.sh stream_pmtu.sh stream_many.sh tools_stream.sh
        failslab.sh unload.sh)
 UDP_MODE=''
 if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
 	UDP_MODE=1
-	TTP_ONLY=(stream_wire netem_corrupt.sh netem_loss.sh stream_netem.sh stream_icmp.sh stream_timers.sh
+	TTP_ONLY=(stream_wire stream_fuzz socket_fuzz netem_corrupt.sh netem_loss.sh stream_netem.sh stream_icmp.sh stream_spoof.sh stream_mem.sh stream_timers.sh
 		  stream_pmtu.sh stream_many.sh tools_stream.sh failslab.sh unload.sh)
 	TESTS=(dgram diff_udp ports stream stream_wire netns.sh)
 	export TTP_TEST_AS_UDP TTP_DIFF_UDP_ONLY=1
@@ -68,11 +68,16 @@ TIMEOUT=$(sed -n 's/^timeout=//p' "$BIN/settings" 2>/dev/null)
 TIMEOUT=${TIMEOUT:-300}
 # The debug kernel (KASAN, lockdep, kmemleak) runs a program several times
 # slower, the more so on a loaded host: twice the limit, and each shell
-# case's (ttp_lib.sh's CASE_TIMEOUT) too.
+# case's (ttp_lib.sh's CASE_TIMEOUT) too; the fuzzers' doses are a fifth
+# (packets), a half (calls) and a quarter (SYNs) of Debian's kernels'.
 if uname -r | grep -q -- '-ttp-debug$'; then
 	TIMEOUT=$((TIMEOUT * 2))
 	export CASE_TIMEOUT=${CASE_TIMEOUT:-180}
+	export FUZZ_PACKETS=${FUZZ_PACKETS:-10000} FUZZ_CALLS=${FUZZ_CALLS:-20000} \
+		FLOOD_SYNS=${FLOOD_SYNS:-5000}
 fi
+# make stress's big doses need longer: TTP_PROG_TIMEOUT (s) then
+TIMEOUT=${TTP_PROG_TIMEOUT:-$TIMEOUT}
 TAP=$RESULTS/tap.log
 PASS=0 FAIL=0 SKIP=0 NUM=0
 

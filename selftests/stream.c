@@ -332,18 +332,17 @@ static void alarm_ms(int ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* The byte at offset @i of a stream the tests write. */
+/* The stream the tests write: random bytes (ttp_test.h), one key. */
+#define STREAM_KEY	0x5eed
+
 static unsigned char pattern(size_t i)
 {
-	return (unsigned char)(i * 7 + 3 + (i >> 10));
+	return ttp_rand_byte(STREAM_KEY, i);
 }
 
 static void fill(unsigned char *buf, size_t len, size_t off)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = pattern(off + i);
+	ttp_rand_fill(buf, len, STREAM_KEY, off);
 }
 
 /*
@@ -387,9 +386,9 @@ static long drain(int fd, size_t off, size_t len)
 			 sizeof(buf), 0);
 		if (n <= 0)
 			return n < 0 ? -errno : -1000;
-		for (i = 0; i < (size_t)n; i++)
-			if (buf[i] != pattern(off + got + i))
-				return got + i + 1;
+		i = ttp_rand_check(buf, n, STREAM_KEY, off + got);
+		if ((long)i >= 0)
+			return got + i + 1;
 		got += n;
 	}
 	return 0;

@@ -242,21 +242,6 @@ static void expect_alive(struct __test_metadata *_metadata,
 	expect_read(_metadata, self, "pong", 4);
 }
 
-/* Sockets in this namespace's /proc/net/ttp (the listener included). */
-static int socket_rows(void)
-{
-	char line[512];
-	int n = -1;	/* the header */
-	FILE *f = fopen("/proc/net/ttp", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
 /* The next segment to R's port @port, skipping others' (a flood's). */
 static int read_to(FIXTURE_DATA(wire) *self, struct seg *got, uint16_t port,
 		   int ms)
@@ -663,9 +648,9 @@ TEST_F(wire, ofo_covered_segment_freed)
 	       0, WAIT);
 	/* LAST_ACK ends with the FIN's ACK: no orphan left resending it */
 	INJECT(mk(TTP_ACK, self->rcv, self->snd + 1));
-	for (i = 0; i < 100 && socket_rows() != 1; i++)
+	for (i = 0; i < 100 && ttp_table_rows(false) != 1; i++)
 		usleep(10000);
-	ASSERT_EQ(1, socket_rows());
+	ASSERT_EQ(1, ttp_table_rows(false));
 }
 
 /* Held [100,300) then [0,200): the overlap is delivered once. */
@@ -989,7 +974,7 @@ TEST_F(wire, time_wait_answers_fin_and_syn)
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
 	INJECT(mk(TTP_SYN, self->rcv + 100000, 0));
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
-	ASSERT_EQ(2, socket_rows()) TH_LOG("the listener and TIME_WAIT");
+	ASSERT_EQ(2, ttp_table_rows(false)) TH_LOG("the listener and TIME_WAIT");
 }
 
 /*
@@ -1173,7 +1158,7 @@ TEST_F(wire, cookie_connection_from_ack)
 	listen_on(_metadata, self, LPORT);
 	cookie = syn_to_listener(_metadata, self, RPORT, 1000, false);
 	ASSERT_EQ(sent + 1, wire_snmp("SyncookiesSent"));
-	ASSERT_EQ(1, socket_rows()) TH_LOG("a cookie's SYN left a socket");
+	ASSERT_EQ(1, ttp_table_rows(false)) TH_LOG("a cookie's SYN left a socket");
 	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
 
 	ack = mk_data(PISN + 1, cookie + 1, "hello", 5);
@@ -1218,7 +1203,7 @@ TEST_F(wire, wrong_cookie_draws_reset)
 	ASSERT_EQ(failed + 4, wire_snmp("SyncookiesFailed"));
 	ASSERT_EQ(-1, accept(self->l, NULL, NULL));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(1, socket_rows());
+	ASSERT_EQ(1, ttp_table_rows(false));
 }
 
 /* Timestamps agreed in the SYNs are on in a cookie's connection. */
@@ -1290,7 +1275,7 @@ TEST_F(wire, syn_flood_served_by_cookies)
 	listen_on(_metadata, self, LPORT);
 	syn_flood(_metadata, self);
 	ASSERT_EQ(sent + 64 - 9, snmp_reaches("SyncookiesSent", sent + 64 - 9));
-	ASSERT_EQ(1 + 9, socket_rows()) TH_LOG("the listener and its queue");
+	ASSERT_EQ(1 + 9, ttp_table_rows(false)) TH_LOG("the listener and its queue");
 	cookie = syn_to_listener(_metadata, self, RPORT, 1400, false);
 	INJECT(mk_data(PISN + 1, cookie + 1, "in", 2));
 	ASSERT_EQ(1, read_to(self, &got, RPORT, WAIT));
@@ -1312,7 +1297,7 @@ TEST_F(wire, syncookies_off_full_listener_drops)
 	listen_on(_metadata, self, LPORT);
 	syn_flood(_metadata, self);
 	ASSERT_EQ(over + 64 - 9, snmp_reaches("ListenOverflows", over + 64 - 9));
-	ASSERT_EQ(1 + 9, socket_rows());
+	ASSERT_EQ(1 + 9, ttp_table_rows(false));
 	INJECT(syn);
 	ASSERT_EQ(0, read_to(self, &got, RPORT, QUIET));
 }
@@ -1359,11 +1344,11 @@ TEST_F(wire, orphans_over_limit_reset)
 	ASSERT_EQ(TTP_RST | TTP_ACK, got.flags);
 	ASSERT_EQ(aborts + 1, wire_snmp("AbortOnMemory"));
 	/* the listener and the first orphan, still in FIN_WAIT1 */
-	ASSERT_EQ(2, socket_rows());
+	ASSERT_EQ(2, ttp_table_rows(false));
 	INJECT(mk(TTP_RST, self->rcv, 0));	/* leave nothing behind */
-	for (i = 0; i < 100 && socket_rows() != 1; i++)
+	for (i = 0; i < 100 && ttp_table_rows(false) != 1; i++)
 		usleep(10000);
-	ASSERT_EQ(1, socket_rows());
+	ASSERT_EQ(1, ttp_table_rows(false));
 }
 
 TEST_HARNESS_MAIN

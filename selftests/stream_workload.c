@@ -41,13 +41,9 @@ static int clean(const char *what, long ret)
 	return -1;
 }
 
-static unsigned char pattern(unsigned long off, int from)
-{
-	return (unsigned char)(off * 7 + (off >> 8) + from * 101);
-}
-
 struct end {
-	int fd, from;
+	int fd, from;		/* from: 0 the connecting end, 1 the accepted */
+	uint64_t key_out, key_in;	/* the streams it sends and expects */
 	unsigned long sent, got;
 	int eof;
 };
@@ -61,8 +57,7 @@ static int pump(struct end *e, short revents)
 
 	if ((revents & POLLOUT) && e->sent < bytes) {
 		k = bytes - e->sent < sizeof(buf) ? bytes - e->sent : sizeof(buf);
-		for (i = 0; i < (ssize_t)k; i++)
-			buf[i] = pattern(e->sent + i, e->from);
+		ttp_rand_fill(buf, k, e->key_out, e->sent);
 		n = send(e->fd, buf, k, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN && clean("send", n))
 			return -1;
@@ -86,12 +81,11 @@ static int pump(struct end *e, short revents)
 		}
 		if (!n)
 			e->eof = 1;
-		for (i = 0; i < n; i++) {
-			if (buf[i] != pattern(e->got + i, !e->from)) {
-				fprintf(stderr, "stream_workload: byte %lu differs\n",
-					e->got + i);
-				return -1;
-			}
+		i = n ? ttp_rand_check(buf, n, e->key_in, e->got) : -1;
+		if (i >= 0) {
+			fprintf(stderr, "stream_workload: byte %lu differs\n",
+				e->got + i);
+			return -1;
 		}
 		e->got += n;
 		if (e->eof && e->got != bytes) {
@@ -111,6 +105,10 @@ static int transfer(int c, int s)
 	struct pollfd p[2];
 	int i;
 
+	for (i = 0; i < 2; i++) {
+		e[i].key_out = ttp_conn_key(e[i].fd, e[i].from, e[i].from);
+		e[i].key_in = ttp_conn_key(e[i].fd, e[i].from, !e[i].from);
+	}
 	while (!(e[0].eof && e[1].eof && e[0].sent == bytes &&
 		 e[1].sent == bytes)) {
 		if (ttp_now_ms() > end) {

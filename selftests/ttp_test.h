@@ -326,6 +326,25 @@ static inline int ttp_table_find(int lport, struct ttp_row *out)
 	return count;
 }
 
+/*
+ * The rows of this namespace's socket table (the header aside); with @log
+ * each is printed too, as a "# left:" line.
+ */
+static inline int ttp_table_rows(bool log)
+{
+	char line[512];
+	int n = -1;
+	FILE *f = fopen(ttp_stack()->table, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (n++ >= 0 && log)
+			fprintf(stderr, "# left: %s", line);
+	fclose(f);
+	return n;
+}
+
 /* ---- time and data -------------------------------------------------- */
 
 static inline long long ttp_now_ms(void)
@@ -344,14 +363,81 @@ static inline void ttp_sleep_ms(int ms)
 		;
 }
 
-/* A byte pattern that depends on the seed and the offset. */
-static inline void ttp_fill(void *buf, size_t len, unsigned int seed)
+/*
+ * The data the tests move: a random stream per key, any byte of which is
+ * computed from the key and its offset alone (SplitMix64 of the key and
+ * the offset's 8-byte word). No period: a block delivered twice, shifted
+ * or from another stream does not match where it lands.
+ */
+static inline uint64_t ttp_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Byte @off of stream @key. */
+static inline unsigned char ttp_rand_byte(uint64_t key, uint64_t off)
+{
+	return ttp_mix64(ttp_mix64(key) ^ (off >> 3)) >> ((off & 7) * 8);
+}
+
+/* @len bytes of stream @key from offset @off into @buf. */
+static inline void ttp_rand_fill(void *buf, size_t len, uint64_t key,
+				 uint64_t off)
 {
 	unsigned char *p = buf;
+	uint64_t k = ttp_mix64(key), w = 0;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+	for (i = 0; i < len; i++, off++) {
+		if (!i || !(off & 7))
+			w = ttp_mix64(k ^ (off >> 3));
+		p[i] = w >> ((off & 7) * 8);
+	}
+}
+
+/* The index of the first of @len bytes not stream @key's from @off; -1. */
+static inline long ttp_rand_check(const void *buf, size_t len, uint64_t key,
+				  uint64_t off)
+{
+	const unsigned char *p = buf;
+	uint64_t k = ttp_mix64(key), w = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++, off++) {
+		if (!i || !(off & 7))
+			w = ttp_mix64(k ^ (off >> 3));
+		if (p[i] != (unsigned char)(w >> ((off & 7) * 8)))
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * The key of what the active (@from 0) or passive (1) end of connection
+ * @fd sends, as both ends compute it: from the ports, so that connections
+ * open at once each move their own bytes. @passive: is @fd that end?
+ */
+static inline uint64_t ttp_conn_key(int fd, int passive, int from)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	uint64_t lp = 0, pp = 0;
+
+	if (!getsockname(fd, (struct sockaddr *)&a, &al))
+		lp = ntohs(a.sin_port);
+	al = sizeof(a);
+	if (!getpeername(fd, (struct sockaddr *)&a, &al))
+		pp = ntohs(a.sin_port);
+	return ((passive ? pp : lp) << 17) | ((passive ? lp : pp) << 1) | from;
+}
+
+/* Datagram payloads: stream @seed from offset 0. */
+static inline void ttp_fill(void *buf, size_t len, unsigned int seed)
+{
+	ttp_rand_fill(buf, len, seed, 0);
 }
 
 /* RFC 1071 sum over a buffer, folded into 16 bits, not complemented. */

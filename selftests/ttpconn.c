@@ -7,6 +7,8 @@
  *
  * Steps, run in order:
  *   listen PORT		bind PORT, listen, accept one connection
+ *   backlog PORT		bind PORT, listen (backlog 8), accept none: the
+ *				listener stays open with what comes queued
  *   connect ADDR PORT		connect (blocking)
  *   keepalive IDLE INTVL CNT	SO_KEEPALIVE on, TTP_KEEPIDLE/INTVL/CNT
  *   send N			write N bytes (blocking)
@@ -23,9 +25,11 @@
  * Each step prints one line when it ends: "STEP ok" plus figures, or
  * "STEP ERRNAME" with the errno's name (ETIMEDOUT, ...), always followed by
  * "ms=N", how long the step took, and "at=MS", the CLOCK_REALTIME in
- * milliseconds when it ended (scripts compare it with their own clock). A failed step does not stop the ones after it. The
- * bytes are a pattern of the offset in each direction, and every byte
- * read is checked ("recv ... differs at=..." when one is wrong). Exit
+ * milliseconds when it ended (scripts compare it with their own clock). A
+ * failed step does not stop the ones after it. The bytes are random, a
+ * stream per direction keyed by the connection's ports (ttp_conn_key()),
+ * and every byte read is checked ("recv differs offset=N" when one is
+ * wrong). Exit
  * status 0, or 2 for a usage error.
  */
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include "ttp_test.h"
 
 static int fd = -1;
+static uint64_t key_out, key_in;	/* the streams sent and expected */
 static unsigned long long sent, got;
 static long long step_start;	/* ttp_now_ms() when the step began */
 
@@ -83,11 +88,6 @@ static void report(const char *step, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static unsigned char pattern(unsigned long long off)
-{
-	return (unsigned char)(off * 131 + (off >> 11) + 5);
-}
-
 static struct sockaddr_in addr(const char *ip, const char *port)
 {
 	struct sockaddr_in a = { .sin_family = ttp_family() };
@@ -100,28 +100,48 @@ static struct sockaddr_in addr(const char *ip, const char *port)
 	return a;
 }
 
-static void do_listen(const char *port)
+/* A listener on @port with @backlog, or -1 (reported as @step's failure). */
+static int listener(const char *step, const char *port, int backlog)
 {
 	struct sockaddr_in a = addr(NULL, port);
 	int l, one = 1;
 
 	l = socket(ttp_family(), SOCK_STREAM, 0);
 	if (l < 0) {
-		report("listen", "%s", errname(errno));
-		return;
+		report(step, "%s", errname(errno));
+		return -1;
 	}
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1)) {
-		report("listen", "%s", errname(errno));
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, backlog)) {
+		report(step, "%s", errname(errno));
 		close(l);
-		return;
+		return -1;
 	}
+	return l;
+}
+
+static void do_listen(const char *port)
+{
+	int l = listener("listen", port, 1);
+
+	if (l < 0)
+		return;
 	fd = accept(l, NULL, NULL);
-	if (fd < 0)
+	if (fd < 0) {
 		report("listen", "%s", errname(errno));
-	else
+	} else {
+		key_out = ttp_conn_key(fd, 1, 1);
+		key_in = ttp_conn_key(fd, 1, 0);
 		report("listen", "ok");
+	}
 	close(l);
+}
+
+/* The listener stays open, accepting nothing, until the process ends. */
+static void do_backlog(const char *port)
+{
+	if (listener("backlog", port, 8) >= 0)
+		report("backlog", "ok");
 }
 
 static void do_connect(const char *ip, const char *port)
@@ -133,10 +153,13 @@ static void do_connect(const char *ip, const char *port)
 		report("connect", "%s", errname(errno));
 		return;
 	}
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		report("connect", "%s", errname(errno));
-	else
-		report("connect", "ok port=%d", ttp_local_port(fd));
+		return;
+	}
+	key_out = ttp_conn_key(fd, 0, 0);
+	key_in = ttp_conn_key(fd, 0, 1);
+	report("connect", "ok port=%d", ttp_local_port(fd));
 }
 
 static void do_keepalive(int idle, int intvl, int cnt)
@@ -157,15 +180,14 @@ static void do_send(const char *step, unsigned long long n)
 {
 	unsigned long long start = sent;
 	unsigned char buf[16384];
-	size_t k, i;
+	size_t k;
 	ssize_t w;
 
 	while (!n || sent - start < n) {
 		k = sizeof(buf);
 		if (n && n - (sent - start) < k)
 			k = n - (sent - start);
-		for (i = 0; i < k; i++)
-			buf[i] = pattern(sent + i);
+		ttp_rand_fill(buf, k, key_out, sent);
 		w = send(fd, buf, k, MSG_NOSIGNAL);
 		if (w < 0) {
 			report(step, "%s sent=%llu", errname(errno), sent - start);
@@ -182,7 +204,8 @@ static void do_recv(const char *step, unsigned long long n)
 	unsigned long long start = got;
 	unsigned char buf[16384];
 	size_t k;
-	ssize_t r, i;
+	ssize_t r;
+	long i;
 
 	while (!n || got - start < n) {
 		k = sizeof(buf);
@@ -199,11 +222,10 @@ static void do_recv(const char *step, unsigned long long n)
 			       got - start);
 			return;
 		}
-		for (i = 0; i < r; i++) {
-			if (buf[i] != pattern(got + i)) {
-				report(step, "differs offset=%llu", got + i);
-				return;
-			}
+		i = ttp_rand_check(buf, r, key_in, got);
+		if (i >= 0) {
+			report(step, "differs offset=%llu", got + i);
+			return;
 		}
 		got += r;
 	}
@@ -255,6 +277,9 @@ int main(int argc, char **argv)
 		if (!strcmp(s, "listen")) {
 			i += need(argc, i, 1);
 			do_listen(argv[i]);
+		} else if (!strcmp(s, "backlog")) {
+			i += need(argc, i, 1);
+			do_backlog(argv[i]);
 		} else if (!strcmp(s, "connect")) {
 			i += need(argc, i, 2);
 			do_connect(argv[i - 1], argv[i]);

@@ -8,10 +8,10 @@
  * The listener accepts CONNS connections on one port (backlog CONNS); the
  * client opens CONNS non-blocking connections to it. On every connection
  * each side sends BYTES bytes, half-closes, and reads until end of file,
- * all connections and both directions at once (poll). The bytes are a
- * pattern of the offset, the direction and the client's port, so a byte
- * that strays to another connection is caught as surely as a lost or
- * damaged one. At the end each side prints "conns=N bytes=B each way
+ * all connections and both directions at once (poll). The bytes are
+ * random, a stream keyed by the client's port and the direction
+ * (ttp_rand_fill()), so a byte that strays to another connection is
+ * caught as surely as a lost, repeated or damaged one. At the end each side prints "conns=N bytes=B each way
  * retrans=R" (R: the segments retransmitted, from TTP_INFO, over all its
  * connections) and closes everything. Exit 0 when every byte of every
  * connection arrived, in order, once; 1 otherwise (with what went wrong).
@@ -35,9 +35,10 @@ static struct conn conns[MAX_CONNS];
 static int nconns = 64, side;
 static unsigned long long nbytes = 1 << 20;
 
-static unsigned char pattern(unsigned long long off, int key, int from)
+/* What end @from (0 the client, 1 the listener's) of @c sends. */
+static uint64_t key_of(const struct conn *c, int from)
 {
-	return (unsigned char)(off * 131 + (off >> 9) + key * 29 + from * 77);
+	return ((uint64_t)c->key << 1) | from;
 }
 
 static void die(const char *what)
@@ -116,8 +117,7 @@ static int step(struct conn *c, short revents)
 	}
 	if ((revents & POLLOUT) && c->sent < nbytes) {
 		k = nbytes - c->sent < sizeof(buf) ? nbytes - c->sent : sizeof(buf);
-		for (i = 0; i < (ssize_t)k; i++)
-			buf[i] = pattern(c->sent + i, c->key, side);
+		ttp_rand_fill(buf, k, key_of(c, side), c->sent);
 		n = send(c->fd, buf, k, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN) {
 			fprintf(stderr, "ttpmany: port %d: write: %s\n", c->key,
@@ -141,12 +141,11 @@ static int step(struct conn *c, short revents)
 		}
 		if (n == 0)
 			c->eof = 1;
-		for (i = 0; i < n; i++) {
-			if (buf[i] != pattern(c->got + i, c->key, !side)) {
-				fprintf(stderr, "ttpmany: port %d: byte %llu differs\n",
-					c->key, c->got + i);
-				return -1;
-			}
+		i = n > 0 ? ttp_rand_check(buf, n, key_of(c, !side), c->got) : -1;
+		if (i >= 0) {
+			fprintf(stderr, "ttpmany: port %d: byte %llu differs\n",
+				c->key, c->got + i);
+			return -1;
 		}
 		if (n > 0)
 			c->got += n;

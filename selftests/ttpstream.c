@@ -5,10 +5,10 @@
  *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-s MS] [-T] -l PORT
  *   ttpstream [-n SEND] [-m EXPECT] [-t SECS] [-s MS] [-T] HOST PORT
  *
- * The listener accepts one connection. Each side sends SEND bytes of its
- * own pattern (a function of the offset and the side), half-closes, and
- * reads until end of file, checking that it got exactly EXPECT bytes of
- * the peer's pattern. Both directions run at once (poll). At the end it
+ * The listener accepts one connection. Each side sends SEND random bytes
+ * (ttp_rand_fill(): a stream of its own, keyed by the connection's ports
+ * and the side), half-closes, and reads until end of file, checking that
+ * it got exactly EXPECT bytes of the peer's stream. Both directions run at once (poll). At the end it
  * prints one line "sent=N received=N retrans=N rtt_us=N mss=N" from
  * TTP_INFO. Exit 0 when every byte arrived, in order, once; 1 otherwise.
  * -T uses TCP instead of TTP (to compare the two). -s MS makes a slow
@@ -29,11 +29,6 @@
 
 #include "ttp_test.h"
 
-static unsigned char pattern(unsigned long long off, int side)
-{
-	return (unsigned char)(off * 131 + (off >> 11) + side * 77);
-}
-
 static int die(const char *what)
 {
 	fprintf(stderr, "ttpstream: %s: %s\n", what, strerror(errno));
@@ -48,7 +43,9 @@ int main(int argc, char **argv)
 	unsigned char buf[65536];
 	struct pollfd p;
 	time_t end, last = 0;
+	uint64_t key_out, key_in;
 	ssize_t n;
+	long bad;
 
 	while ((opt = getopt(argc, argv, "n:m:t:s:lT")) != -1) {
 		switch (opt) {
@@ -86,6 +83,8 @@ int main(int argc, char **argv)
 			die("connect");
 	}
 	side = listening;
+	key_out = ttp_conn_key(fd, side, side);
+	key_in = ttp_conn_key(fd, side, !side);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	end = time(NULL) + secs;
 	p.fd = fd;
@@ -112,8 +111,7 @@ int main(int argc, char **argv)
 		if ((p.revents & POLLOUT) && sent < nsend) {
 			size_t k = nsend - sent < sizeof(buf) ? nsend - sent : sizeof(buf);
 
-			for (size_t i = 0; i < k; i++)
-				buf[i] = pattern(sent + i, side);
+			ttp_rand_fill(buf, k, key_out, sent);
 			n = write(fd, buf, k);
 			if (n < 0 && errno != EAGAIN)
 				die("write");
@@ -133,12 +131,11 @@ int main(int argc, char **argv)
 					break;
 				continue;	/* the peer is done; we are not */
 			}
-			for (ssize_t i = 0; i < n; i++) {
-				if (buf[i] != pattern(got + i, !side)) {
-					fprintf(stderr, "ttpstream: byte %llu differs\n",
-						got + i);
-					return 1;
-				}
+			bad = ttp_rand_check(buf, n, key_in, got);
+			if (bad >= 0) {
+				fprintf(stderr, "ttpstream: byte %llu differs\n",
+					got + bad);
+				return 1;
 			}
 			if (n > 0)
 				got += n;

@@ -4,7 +4,9 @@
 # Module lifetime: an open socket pins ttp.ko (rmmod fails, also when its
 # namespace was deleted), the last close lets rmmod succeed and leave
 # nothing behind, insmod $TTP_KO works again, and the family/protocol
-# parameters refuse numbers in use. The module is loaded again at the end.
+# parameters refuse numbers in use. A namespace deleted with stream sockets
+# in every state lets the module go once they end. The module is loaded
+# again at the end.
 #
 # "Nothing behind" includes TTP's slab cache ("TTP", made by proto_register):
 # it must be in /proc/slabinfo while the module is loaded and gone after
@@ -13,6 +15,8 @@
 # own: then the check fails rather than checking nothing.
 
 source "$(dirname "$0")/ttp_lib.sh"
+
+TTPCONN=$TTP_DIR/ttpconn
 
 loaded()
 {
@@ -127,6 +131,96 @@ case_deleted_netns_pins()
 	insmod "$TTP_KO" || fail "insmod"
 }
 
+# states_in NS: the states of NS's stream sockets, as the table prints
+# them, in STATES (" 01 0A ...", each once); no process forked: on the
+# debug kernel every fork counts
+states_in()
+{
+	local l f
+
+	ns_lines "$1" ttp
+	STATES=' '
+	for l in "${LINES[@]:1}"; do
+		read -r -a f <<< "$l"
+		[ "${f[4]}" = 01 ] && [[ $STATES != *" ${f[3]} "* ]] &&
+			STATES+="${f[3]} "
+	done
+}
+
+# has_states NS STATE...: NS has stream sockets in each STATE
+has_states()
+{
+	local st
+
+	states_in "$1"
+	for st in "${@:2}"; do
+		[[ $STATES == *" $st "* ]] || return 1
+	done
+}
+
+# A namespace D holds stream sockets in every state, its peer A behind a
+# black hole (nothing of TTP leaves D): ESTABLISHED, SYN_SENT, SYN_RECV (a
+# child whose SYN-ACK is lost), FIN_WAIT1 with data in flight, FIN_WAIT2
+# and TIME_WAIT (fin_timeout, tw_timeout_ms: 20 s, long enough to be seen
+# on the debug kernel), a listener with children it never accepted. D's
+# processes are killed (orphans now, in FIN_WAIT1 among them) and D
+# deleted: every socket must end (orphans by net.ttp.orphan_retries=1),
+# the namespace with them, the module's references drop to 0, rmmod
+# succeeds and leaves no slab object (kmem_cache_destroy would complain,
+# and the stream's memory accounting reports pages still charged: the
+# dmesg check fails on either), and insmod works again.
+case_netns_del_every_state()
+{
+	local want="01 02 03 04 05 06 0A" p
+
+	setup_ns D || fail "ip netns add"
+	CASE_PIDS+=("${NS_PID[$D]}")	# its anchor process ends with the case
+	link_ns "$A" vx "$D" vy 10.0.5 || fail "veth"
+	ns_sysctl "$D" net.ttp.orphan_retries=1 net.ttp.fin_timeout=20 \
+		net.ttp.tw_timeout_ms=20000
+	ns_sysctl "$A" net.ttp.orphan_retries=1
+	for p in 7001 7002 7003; do
+		bg ip netns exec "$A" "$TTPCONN" listen $p hold > /dev/null
+	done
+	bg ip netns exec "$A" "$TTPCONN" listen 7004 recveof close hold \
+		> /dev/null
+	for p in 7001 7002 7003 7004; do
+		wait_port "$A" $p || fail "A's listener on $p"
+	done
+	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7001 hold > /dev/null
+	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7002 \
+		wait "$TMPD/go" send 20000 shut hold > /dev/null
+	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7003 close hold \
+		> /dev/null
+	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7004 close hold \
+		> /dev/null
+	bg ip netns exec "$D" "$TTPCONN" backlog 8000 hold > /dev/null
+	wait_port "$D" 8000 || fail "D's listener"
+	for p in 1 2; do
+		bg ip netns exec "$A" "$TTPCONN" connect 10.0.5.2 8000 hold \
+			> /dev/null
+	done
+	wait_until 20 has_states "$D" 01 05 06 0A ||
+		fail "D before the black hole:$STATES"
+
+	ttp_netem "$D" vy loss 100% || fail "netem on D"
+	touch "$TMPD/go"
+	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7009 hold > /dev/null
+	bg ip netns exec "$A" "$TTPCONN" connect 10.0.5.2 8000 hold > /dev/null
+	# shellcheck disable=SC2086 # one state a word
+	wait_until 20 has_states "$D" $want ||
+		fail "D's states:$STATES, not all of $want"
+	diag "D's states:$STATES"
+
+	ip netns pids "$D" | xargs -r kill -9
+	ip netns del "$D" || fail "ip netns del"
+	case_cleanup	# A's ends too
+	CASE_PIDS=()
+	REF_WAIT=60 try_rmmod || fail "rmmod after the namespace was deleted"
+	grep -w -f "$TMPD/slabs" /proc/slabinfo && fail "slab caches left"
+	insmod "$TTP_KO" || fail "insmod"
+}
+
 # insmod_refused PARAM=VALUE: insmod fails and says so naming PARAM
 insmod_refused()
 {
@@ -183,12 +277,13 @@ NS_LIST+=("$C")
 awk 'NR > 2 && tolower($1) ~ /ttp/ { print $1 }' /proc/slabinfo \
 	> "$TMPD/slabs" 2> /dev/null
 
-tap_begin 9
+tap_begin 10
 run_case "unload: rmmod refused while a socket is open" case_refused_while_open
 run_case "unload: rmmod succeeds after the last close" case_unload_after_close
 run_case "unload: nothing left after rmmod" case_nothing_left
 run_case "unload: insmod again, datagrams flow" case_reload
 run_case "unload: a socket in a deleted namespace pins the module" case_deleted_netns_pins
+run_case "unload: a namespace deleted with sockets in every state lets go" case_netns_del_every_state
 run_case "unload: insmod refuses a family in use" case_family_taken
 run_case "unload: insmod refuses a protocol in use" case_protocol_taken
 run_case "unload: family=13 protocol=254 work" case_other_numbers
