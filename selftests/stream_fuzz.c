@@ -26,6 +26,9 @@
  *  - a clean connection afterwards carries random bytes both ways, exact;
  *  - once every connection L still has is reset at its rcv_nxt and the
  *    listener closed, no socket is left (no immortal orphan).
+ *
+ * The second test, syn_flood, writes FLOOD_SYNS SYNs from spoofed sources
+ * at the listener while a real client on L connects to it (see there).
  */
 #include <poll.h>
 #include <pthread.h>

@@ -17,8 +17,9 @@ source "$(dirname "$0")/ttp_lib.sh"
 
 TTPSTREAM=$TTP_DIR/ttpstream
 TTPSPOOF=$TTP_DIR/ttpspoof
+# through readers of 4 KB each 10 ms: at least 5 s, on any kernel, for
+# the attacker (who starts once the connection is there) to act in
 BYTES=2000000
-ttp_debug_kernel && BYTES=400000
 
 # client_port: A's port of the connection B has on port 7000 (state 01)
 client_port()
