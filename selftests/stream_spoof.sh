@@ -20,6 +20,8 @@ TTPSPOOF=$TTP_DIR/ttpspoof
 # through readers of 4 KB each 10 ms: at least 5 s, on any kernel, for
 # the attacker (who starts once the connection is there) to act in
 BYTES=2000000
+# the attack slows the debug kernel's transfer to two minutes
+CASE_TIMEOUT=$((CASE_TIMEOUT * 2))
 
 # client_port: A's port of the connection B has on port 7000 (state 01)
 client_port()
