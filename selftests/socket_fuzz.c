@@ -471,20 +471,6 @@ static void still_works(struct __test_metadata *_metadata)
 	close(d2);
 }
 
-/* Write net.ttp.@name of this namespace. */
-static int set_sysctl(const char *name, int val)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ttp/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
 FIXTURE(fuzz)
 {
 	struct worker w[NWORKER];
@@ -505,8 +491,8 @@ FIXTURE_SETUP(fuzz)
 	 * timers say. Short ones here, so that the check for sockets left
 	 * waits for timers, not minutes.
 	 */
-	ASSERT_EQ(0, set_sysctl("fin_timeout", 5));
-	ASSERT_EQ(0, set_sysctl("orphan_retries", 1));
+	ASSERT_EQ(0, ttp_sysctl("fin_timeout", 5));
+	ASSERT_EQ(0, ttp_sysctl("orphan_retries", 1));
 	for (i = 0; i < NSLOT; i++)
 		slot[i] = -1;
 }

@@ -307,7 +307,7 @@ TEST_F(wire, syn_on_established_draws_challenge_ack)
 	long c0 = wire_snmp("ChallengeACKs");
 	struct seg got;
 
-	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
+	ASSERT_EQ(0, ttp_sysctl("invalid_ratelimit_ms", 0));
 	establish(_metadata, self, 1400);
 	INJECT(mk(TTP_SYN, self->rcv + 7, 0));
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
@@ -428,7 +428,7 @@ TEST_F(wire, challenge_acks_rate_limited)
 	expect_none(_metadata, self, QUIET);
 	ASSERT_EQ(skipped + 4, wire_snmp("ACKSkipped"));
 	/* 0: every one answered */
-	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
+	ASSERT_EQ(0, ttp_sysctl("invalid_ratelimit_ms", 0));
 	for (i = 0; i < 3; i++)
 		INJECT(mk(TTP_SYN, self->rcv + 10 + i, 0));
 	for (i = 0; i < 3; i++)
@@ -804,7 +804,7 @@ TEST_F(wire, orphan_behind_shut_window_dies)
 	int probes = 0;
 	bool reset = false;
 
-	ASSERT_EQ(0, wire_sysctl("orphan_retries", 3));
+	ASSERT_EQ(0, ttp_sysctl("orphan_retries", 3));
 	establish(_metadata, self, 1400);
 	s = mk(TTP_ACK, self->rcv, self->snd);
 	s.wnd = 0;
@@ -960,8 +960,8 @@ TEST_F(wire, time_wait_answers_fin_and_syn)
 {
 	struct seg got;
 
-	ASSERT_EQ(0, wire_sysctl("tw_timeout_ms", 10000));
-	ASSERT_EQ(0, wire_sysctl("invalid_ratelimit_ms", 0));
+	ASSERT_EQ(0, ttp_sysctl("tw_timeout_ms", 10000));
+	ASSERT_EQ(0, ttp_sysctl("invalid_ratelimit_ms", 0));
 	establish(_metadata, self, 1400);
 	ASSERT_EQ(0, shutdown(self->s, SHUT_WR));
 	expect(_metadata, self, &got, TTP_FIN | TTP_ACK, self->snd, self->rcv,
@@ -1154,7 +1154,7 @@ TEST_F(wire, cookie_connection_from_ack)
 	struct seg ack, got;
 	uint32_t cookie;
 
-	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	ASSERT_EQ(0, ttp_sysctl("syncookies", 2));
 	listen_on(_metadata, self, LPORT);
 	cookie = syn_to_listener(_metadata, self, RPORT, 1000, false);
 	ASSERT_EQ(sent + 1, wire_snmp("SyncookiesSent"));
@@ -1190,7 +1190,7 @@ TEST_F(wire, wrong_cookie_draws_reset)
 	uint32_t cookie;
 	unsigned int i;
 
-	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	ASSERT_EQ(0, ttp_sysctl("syncookies", 2));
 	listen_on(_metadata, self, LPORT);
 	cookie = syn_to_listener(_metadata, self, RPORT, 1400, false);
 	for (i = 0; i < 3; i++) {
@@ -1213,7 +1213,7 @@ TEST_F(wire, cookie_keeps_timestamps)
 	uint32_t cookie;
 	int i;
 
-	ASSERT_EQ(0, wire_sysctl("syncookies", 2));
+	ASSERT_EQ(0, ttp_sysctl("syncookies", 2));
 	listen_on(_metadata, self, LPORT);
 	cookie = syn_to_listener(_metadata, self, RPORT, 1400, true);
 	ack = mk(TTP_ACK, PISN + 1, cookie + 1);
@@ -1293,7 +1293,7 @@ TEST_F(wire, syncookies_off_full_listener_drops)
 	long over = wire_snmp("ListenOverflows");
 	struct seg syn = mk(TTP_SYN, PISN, 0), got;
 
-	ASSERT_EQ(0, wire_sysctl("syncookies", 0));
+	ASSERT_EQ(0, ttp_sysctl("syncookies", 0));
 	listen_on(_metadata, self, LPORT);
 	syn_flood(_metadata, self);
 	ASSERT_EQ(over + 64 - 9, snmp_reaches("ListenOverflows", over + 64 - 9));
@@ -1315,7 +1315,7 @@ TEST_F(wire, orphans_over_limit_reset)
 	struct seg got, syn = mk(TTP_SYN, PISN, 0), ack;
 	int i, s2 = -1;
 
-	ASSERT_EQ(0, wire_sysctl("max_orphans", 1));
+	ASSERT_EQ(0, ttp_sysctl("max_orphans", 1));
 	establish(_metadata, self, 1400);
 	/* a second connection, from R's port RPORT + 1 */
 	syn.sport = RPORT + 1;

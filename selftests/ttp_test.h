@@ -326,6 +326,20 @@ static inline int ttp_table_find(int lport, struct ttp_row *out)
 	return count;
 }
 
+/* Write net.ttp.@name of this namespace. Returns 0 or -errno. */
+static inline int ttp_sysctl(const char *name, long val)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ttp/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%ld\n", val);
+	return fclose(f) ? -errno : 0;
+}
+
 /*
  * The rows of this namespace's socket table (the header aside); with @log
  * each is printed too, as a "# left:" line.

@@ -421,17 +421,4 @@ static inline long wire_snmp(const char *name)
 	return ret;
 }
 
-static inline int wire_sysctl(const char *name, long val)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ttp/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%ld\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
 #endif /* TTP_WIRE_H */
