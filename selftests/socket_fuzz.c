@@ -48,17 +48,7 @@ struct worker {
 
 static uint32_t rnd(struct worker *w)
 {
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return (uint32_t)((w->rng * 2685821657736338717ULL) >> 32);
-}
-
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtol(v, NULL, 0) : def;
+	return ttp_xorshift(&w->rng);
 }
 
 /* Is @e an errno some socket call may return? */
@@ -503,8 +493,7 @@ FIXTURE_TEARDOWN(fuzz)
 
 TEST_F_TIMEOUT(fuzz, calls, 7200)
 {
-	uint64_t seed = env_long("FUZZ_SEED", 0) ?: (uint64_t)ttp_now_ms() ^
-			((uint64_t)getpid() << 32);
+	uint64_t seed = ttp_fuzz_seed();
 	struct sigaction sa = { .sa_handler = on_signal };
 	long long t0 = ttp_now_ms(), end;
 	long calls = 0, bad = 0;
@@ -513,7 +502,7 @@ TEST_F_TIMEOUT(fuzz, calls, 7200)
 
 	TH_LOG("seed %llu (FUZZ_SEED=%llu replays it)",
 	       (unsigned long long)seed, (unsigned long long)seed);
-	calls_each = env_long("FUZZ_CALLS", DEF_CALLS) / NWORKER;
+	calls_each = ttp_env_long("FUZZ_CALLS", DEF_CALLS) / NWORKER;
 	srand(seed);
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */

@@ -84,11 +84,7 @@ FIXTURE(fuzz)
 
 static uint32_t rnd(FIXTURE_DATA(fuzz) *self)
 {
-	/* xorshift64* */
-	self->rng ^= self->rng >> 12;
-	self->rng ^= self->rng << 25;
-	self->rng ^= self->rng >> 27;
-	return (uint32_t)((self->rng * 2685821657736338717ULL) >> 32);
+	return ttp_xorshift(&self->rng);
 }
 
 /* True with probability 1/@n. */
@@ -105,13 +101,6 @@ static void fill_rnd(FIXTURE_DATA(fuzz) *self, uint8_t *p, int len)
 		p[i] = rnd(self);
 }
 
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtol(v, NULL, 0) : def;
-}
-
 FIXTURE_SETUP(fuzz)
 {
 	int err, one = 1, i;
@@ -125,8 +114,7 @@ FIXTURE_SETUP(fuzz)
 	if (err == -ENOENT || err == -ENODEV)
 		SKIP(return, "no tun device in this kernel");
 	ASSERT_EQ(0, err) TH_LOG("tun setup: %s", strerror(-err));
-	self->rng = env_long("FUZZ_SEED", 0) ?: (uint64_t)ttp_now_ms() ^
-		    ((uint64_t)getpid() << 32);
+	self->rng = ttp_fuzz_seed();
 	TH_LOG("seed %llu (FUZZ_SEED=%llu replays it)",
 	       (unsigned long long)self->rng, (unsigned long long)self->rng);
 
@@ -700,7 +688,7 @@ static void reset_conns(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(fuzz, packets, 7200)
 {
-	long packets = env_long("FUZZ_PACKETS", DEF_PACKETS);
+	long packets = ttp_env_long("FUZZ_PACKETS", DEF_PACKETS);
 	long csum0 = wire_snmp("InCsumErrors"), mal0 = wire_snmp("Malformed");
 	long long t0 = ttp_now_ms(), end;
 	long steps = 0;
@@ -788,7 +776,7 @@ out:
  */
 TEST_F_TIMEOUT(fuzz, syn_flood, 7200)
 {
-	long syns = env_long("FLOOD_SYNS", DEF_SYNS), i, rows, most = 0;
+	long syns = ttp_env_long("FLOOD_SYNS", DEF_SYNS), i, rows, most = 0;
 	long sent0 = wire_snmp("SyncookiesSent"), sent;
 	long drops0 = wire_snmp("ListenDrops"), drops;
 	struct seg syn;

@@ -491,4 +491,30 @@ static inline uint16_t ttp_csum(uint32_t saddr, uint32_t daddr, int proto,
 	return htons(c);
 }
 
+/* ---- the fuzzers: environment, seed, random numbers ------------------ */
+
+/* $@name as a number, or @def when unset or empty. */
+static inline long ttp_env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 0) : def;
+}
+
+/* FUZZ_SEED if set, else a fresh one (the caller logs it for a replay). */
+static inline uint64_t ttp_fuzz_seed(void)
+{
+	return ttp_env_long("FUZZ_SEED", 0) ?:
+	       (uint64_t)ttp_now_ms() ^ ((uint64_t)getpid() << 32);
+}
+
+/* The next number of the xorshift64* sequence in *@state (not 0). */
+static inline uint32_t ttp_xorshift(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return (uint32_t)((*state * 2685821657736338717ULL) >> 32);
+}
+
 #endif /* TTP_TEST_H */
