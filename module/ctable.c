@@ -199,7 +199,9 @@ int ttp_listener_hash(struct sock *sk)
 	int err = -EADDRINUSE;
 
 	spin_lock_bh(&ct->lock);
-	if (!ttp_stream_port_taken(ct, sk, port)) {
+	if (WARN_ON_ONCE(!sk_unhashed(sk))) {
+		err = -EINVAL;
+	} else if (!ttp_stream_port_taken(ct, sk, port)) {
 		sk_add_node_rcu(sk, &ct->listen[port & (TTP_PORT_HASH_SIZE - 1)]);
 		err = 0;
 	}
@@ -219,6 +221,7 @@ void ttp_listener_unhash(struct sock *sk)
 /* Put @sk, whose 4-tuple is set, in the connection table; ct->lock held. */
 static void __ttp_ctable_hash(struct ttp_ctable *ct, struct sock *sk)
 {
+	WARN_ON_ONCE(!sk_unhashed(sk));
 	sk_nulls_add_node_rcu(sk, &ct->conn[ttp_sk_slot(ct, sk)]);
 }
 
@@ -282,6 +285,7 @@ static bool ttp_stream_port_taken(struct ttp_ctable *ct, const struct sock *sk,
 static void ttp_stream_add_port(struct ttp_ctable *ct, struct sock *sk,
 				u16 port)
 {
+	WARN_ON_ONCE(!hlist_unhashed(&sk->sk_bind_node));
 	inet_sk(sk)->inet_num = port;
 	WRITE_ONCE(inet_sk(sk)->inet_sport, htons(port));
 	hlist_add_head_rcu(&sk->sk_bind_node, ttp_port_chain(ct, port));

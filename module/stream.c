@@ -159,6 +159,8 @@ static void ttp_stream_destruct(struct sock *sk)
 	sk_mem_reclaim_final(sk);
 	WARN_ON_ONCE(sk->sk_forward_alloc);
 	sk_sockets_allocated_dec(sk);
+	/* freed in a table, a socket would leave it a dangling link */
+	WARN_ON_ONCE(!sk_unhashed(sk) || !hlist_unhashed(&sk->sk_bind_node));
 }
 
 /*
@@ -384,6 +386,12 @@ static void ttp_stream_close_children(struct sock *sk)
 			ttp_stream_send_active_reset(child, GFP_ATOMIC);
 			ttp_stream_done(child);
 		}
+		/*
+		 * One that was over already lets go of the port it took from
+		 * us too (a fixed port's SOCK_BINDPORT_LOCK kept it): it must
+		 * not be freed in the port table.
+		 */
+		ttp_stream_put_port(child);
 		bh_unlock_sock(child);
 		local_bh_enable();
 		sock_put(sk);		/* the child's reference on us */

@@ -36,7 +36,14 @@
  *  - The connection table (ctable.c): a socket is in it (sk_nulls_node) from
  *    connect() or its SYN until it reaches TCP_CLOSE, holding a reference.
  *    Readers walk it under RCU and re-check the 4-tuple after taking their
- *    reference (hlist_nulls: a socket can move between chains).
+ *    reference (hlist_nulls: a socket can move between chains). A child
+ *    enters it locked (ttp_stream_child(), as TCP's clone) and stays locked
+ *    until it is filled in and on its listener's syn_q: a segment of its
+ *    4-tuple that finds it meanwhile waits for the lock.
+ *  - The port owners (ctable.c, sk_bind_node): a socket leaves them before
+ *    its last reference goes, whatever state it dies in (the destructor
+ *    warns otherwise): a freed socket on a chain is a use-after-free for
+ *    every later bind, connect and /proc walk.
  *  - Counters that the lockless readers of poll(), /proc and TTP_INFO see
  *    (sk_state, sk_err, snd_una...) are written with WRITE_ONCE where a
  *    reader does not hold the socket lock.

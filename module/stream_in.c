@@ -149,7 +149,10 @@ static void ttp_inherit_ip_opts(struct sock *child, const struct sock *sk)
 
 /*
  * A new connection from the peer of @skb (a SYN, or a cookie's ACK): a
- * child socket in SYN_RECV, the peer's ISN @irs and MSS @mss.
+ * child socket in SYN_RECV, the peer's ISN @irs and MSS @mss. Returned
+ * locked, as sk_clone_lock() returns TCP's: it is in the connection table
+ * before its caller has filled it in (its ISN) and queued it, and a segment
+ * of its 4-tuple on another CPU must wait until it is whole.
  */
 static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 				     u32 irs, u16 mss)
@@ -166,6 +169,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 	child->sk_type = SOCK_STREAM;
 	ttp_stream_init_sock(child);
 	ctsk = ttp_ssk(child);
+	bh_lock_sock(child);
 
 	/* what the listener's options were, the child's are */
 	child->sk_uid = sk->sk_uid;
@@ -215,22 +219,22 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 	return child;
 fail:
 	child->sk_state = TCP_CLOSE;
+	bh_unlock_sock(child);
 	sk_free(child);
 	return NULL;
 }
 
 /*
- * Put a new @child on its listener @sk's syn_q. The child is found by its
- * 4-tuple from now on. The listener's lock is held in softirq as the
+ * Put a new @child, locked since ttp_stream_child() made it, on its
+ * listener @sk's syn_q. The listener's lock is held in softirq as the
  * nested subclass (ttp_stream_rcv()), the child's is the plain one, as TCP
- * locks its clone. Leaves the child locked, with a reference for the
- * caller (ttp_stream_done() may drop the queue's).
+ * locks its clone. Takes a reference for the caller, who unlocks the
+ * child (ttp_stream_done() may drop the queue's).
  */
 static void ttp_listen_adopt(struct sock *sk, struct sock *child)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk), *ctsk = ttp_ssk(child);
 
-	bh_lock_sock(child);
 	spin_lock(&tsk->accept_lock);
 	sock_hold(sk);
 	ctsk->parent = sk;
