@@ -389,6 +389,20 @@ wait_port()
 	return 1
 }
 
+# within SECONDS COMMAND...: poll every 50 ms for at most SECONDS of the
+# clock, however long COMMAND takes (wait_until counts polls: on a slow
+# kernel its bound stretches, which a wait for something that times out
+# by the clock cannot afford)
+within()
+{
+	local end=$((SECONDS + $1))
+
+	until "${@:2}"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
 # wait_until SECONDS COMMAND...: poll every 50 ms
 wait_until()
 {

@@ -17,6 +17,8 @@
 source "$(dirname "$0")/ttp_lib.sh"
 
 TTPCONN=$TTP_DIR/ttpconn
+# the every-state case waits a minute for TIME_WAIT to run out
+CASE_TIMEOUT=$((CASE_TIMEOUT * 2))
 
 loaded()
 {
@@ -161,8 +163,9 @@ has_states()
 # A namespace D holds stream sockets in every state, its peer A behind a
 # black hole (nothing of TTP leaves D): ESTABLISHED, SYN_SENT, SYN_RECV (a
 # child whose SYN-ACK is lost), FIN_WAIT1 with data in flight, FIN_WAIT2
-# and TIME_WAIT (fin_timeout, tw_timeout_ms: 20 s, long enough to be seen
-# on the debug kernel), a listener with children it never accepted. D's
+# and TIME_WAIT (fin_timeout, tw_timeout_ms: 60 s; the waits for the
+# states are bounded by the clock, 20 s each, so that both are still there
+# on a loaded debug kernel), a listener with children it never accepted. D's
 # processes are killed (orphans now, in FIN_WAIT1 among them) and D
 # deleted: every socket must end (orphans by net.ttp.orphan_retries=1),
 # the namespace with them, the module's references drop to 0, rmmod
@@ -176,8 +179,8 @@ case_netns_del_every_state()
 	setup_ns D || fail "ip netns add"
 	CASE_PIDS+=("${NS_PID[$D]}")	# its anchor process ends with the case
 	link_ns "$A" vx "$D" vy 10.0.5 || fail "veth"
-	ns_sysctl "$D" net.ttp.orphan_retries=1 net.ttp.fin_timeout=20 \
-		net.ttp.tw_timeout_ms=20000
+	ns_sysctl "$D" net.ttp.orphan_retries=1 net.ttp.fin_timeout=60 \
+		net.ttp.tw_timeout_ms=60000
 	ns_sysctl "$A" net.ttp.orphan_retries=1
 	for p in 7001 7002 7003; do
 		bg ip netns exec "$A" "$TTPCONN" listen $p hold > /dev/null
@@ -200,7 +203,7 @@ case_netns_del_every_state()
 		bg ip netns exec "$A" "$TTPCONN" connect 10.0.5.2 8000 hold \
 			> /dev/null
 	done
-	wait_until 20 has_states "$D" 01 05 06 0A ||
+	within 20 has_states "$D" 01 05 06 0A ||
 		fail "D before the black hole:$STATES"
 
 	ttp_netem "$D" vy loss 100% || fail "netem on D"
@@ -208,7 +211,7 @@ case_netns_del_every_state()
 	bg ip netns exec "$D" "$TTPCONN" connect 10.0.5.1 7009 hold > /dev/null
 	bg ip netns exec "$A" "$TTPCONN" connect 10.0.5.2 8000 hold > /dev/null
 	# shellcheck disable=SC2086 # one state a word
-	wait_until 20 has_states "$D" $want ||
+	within 20 has_states "$D" $want ||
 		fail "D's states:$STATES, not all of $want"
 	diag "D's states:$STATES"
 
@@ -216,7 +219,8 @@ case_netns_del_every_state()
 	ip netns del "$D" || fail "ip netns del"
 	case_cleanup	# A's ends too
 	CASE_PIDS=()
-	REF_WAIT=60 try_rmmod || fail "rmmod after the namespace was deleted"
+	# TIME_WAIT and FIN_WAIT2 run out within 60 s of their start
+	REF_WAIT=90 try_rmmod || fail "rmmod after the namespace was deleted"
 	grep -w -f "$TMPD/slabs" /proc/slabinfo && fail "slab caches left"
 	insmod "$TTP_KO" || fail "insmod"
 }
