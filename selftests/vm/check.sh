@@ -251,7 +251,11 @@ for k in "${kernels[@]}"; do
 		if [ "$vrc" != 0 ]; then
 			log "${r#"$REPO"/build/results/}: the VM's end:"
 			sed 's/^/    /' "$r.vmrun.log" >&2
-			tail -n 40 "$r/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+			tail -n 15 "$r/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+		fi
+		if dmesg_bad "$r/console.log" >/dev/null; then
+			log "${r#"$REPO"/build/results/}: the kernel's first report:"
+			first_report "$r/console.log" | sed 's/^/    /' >&2
 		fi
 	done
 	row "$k" "${krel[$k]}" "$P" "$F" "$S" "${secs}s" "${note%; }"

@@ -85,3 +85,17 @@ dmesg_bad() {
 	grep -qE "$DMESG_BAD" "$1" 2>/dev/null || return 1
 	grep -E -A8 -m 20 "$DMESG_BAD" "$1" | head -n 120
 }
+
+# first_report FILE: the kernel's first report in FILE (a console log or
+# dmesg) in brief: its first line, where it was (RIP) and the functions of
+# its stack, at most 30 lines; nothing if there is none. CI shows only the
+# end of a run's output: this is what a lockup or oops is diagnosed from.
+first_report() {
+	awk -v bad="$DMESG_BAD" '
+		!on && $0 ~ bad { on = 1; n = 0; print; next }
+		!on { next }
+		++n > 120 || out >= 30 { exit }
+		/RIP: |Call Trace|<TASK>|<IRQ>|[a-z_0-9.]+\+0x[0-9a-f]+\/0x/ {
+			sub(/^\[[ 0-9.]+\] /, ""); print; out++
+		}' "$1" 2>/dev/null
+}
