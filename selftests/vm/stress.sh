@@ -8,13 +8,15 @@
 #   failslab.sh  failslab on the datagram and stream paths
 #   unload.sh    among its cases, a namespace deleted with sockets in every state
 #   reload.sh    STRESS_CYCLES insmod/rmmod cycles with traffic between them (100)
+#   stream_netem.sh  the netem cells, the 20% loss one also with the default backoff
 # Pass: every case, no kernel report, nothing in kmemleak, the module removable at
 # the end. The last line is check.sh's "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export FUZZ_PACKETS=${STRESS_PACKETS:-1000000} FUZZ_CALLS=${STRESS_CALLS:-100000} \
-	FLOOD_SYNS=${STRESS_SYNS:-100000} CYCLES=${STRESS_CYCLES:-100}
+	FLOOD_SYNS=${STRESS_SYNS:-100000} CYCLES=${STRESS_CYCLES:-100} \
+	NETEM_DEFAULT_BACKOFF=1
 # measured there: 1,000,000 packets take about 50 min, a reload cycle 20 s
 export TTP_VM_TIMEOUT=${TTP_VM_TIMEOUT:-9000} TTP_PROG_TIMEOUT=${TTP_PROG_TIMEOUT:-4800} \
-	TTP_CHECK_CMD="selftests/run_guest.sh stream_fuzz socket_fuzz failslab.sh unload.sh reload.sh"
+	TTP_CHECK_CMD="selftests/run_guest.sh stream_fuzz socket_fuzz failslab.sh unload.sh reload.sh stream_netem.sh"
 exec selftests/vm/check.sh debug

@@ -14,8 +14,8 @@
 # 3 no result (boot failure, guest killed after SECS); 4 kernel skipped (KSKIP).
 # Environment: TTP_VM_SMP (default 2), TTP_VM_MEM (MB, default 1024), TTP_VM_APPEND;
 # TTP_SHUFFLE and the fuzzers' seed and doses (FUZZ_SEED, FUZZ_PACKETS, FUZZ_CALLS,
-# FLOOD_SYNS, CYCLES) and TTP_PROG_TIMEOUT are handed to CMD in the guest (the only
-# variables of the host's that are).
+# FLOOD_SYNS, CYCLES), TTP_PROG_TIMEOUT and NETEM_DEFAULT_BACKOFF are handed to CMD
+# in the guest (the only variables of the host's that are).
 # The kernel boots with slab_nomerge: TTP's slab cache stays its own, so that
 # /proc/slabinfo shows what is left in it (unload.sh checks).
 set -euo pipefail
@@ -132,7 +132,8 @@ done
 ctimeout=$((timeout > 180 ? timeout - 60 : timeout * 2 / 3))
 printf '%s=%q\n' VM_RESULTS "$results" VM_VMDIR "$VMDIR" VM_CWD "$PWD" VM_KO "$ko" \
 	VM_KMODROOT "$KMODROOT" VM_TIMEOUT "$ctimeout" VM_BINDS "$binds" >"$results/.vm/env"
-for v in TTP_SHUFFLE FUZZ_SEED FUZZ_PACKETS FUZZ_CALLS FLOOD_SYNS CYCLES TTP_PROG_TIMEOUT; do
+for v in TTP_SHUFFLE FUZZ_SEED FUZZ_PACKETS FUZZ_CALLS FLOOD_SYNS CYCLES TTP_PROG_TIMEOUT \
+	NETEM_DEFAULT_BACKOFF; do
 	[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}" >>"$results/.vm/env"
 done
 printf 'exec' >"$results/.vm/cmd"
