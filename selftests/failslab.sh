@@ -76,6 +76,22 @@ wait_clean() {
 	return 1
 }
 
+# no_socket_left N WHAT SECONDS: TAP line N, nothing left of WHAT's run
+no_socket_left() {
+	if wait_clean "$3"; then
+		echo "ok $1 failslab: ${2}no socket left behind"
+	else
+		echo "not ok $1 failslab: $2$left sockets after $3 s, refcnt $refs"
+		sed 's/^/# /' /proc/net/ttp
+		fail=1
+	fi
+}
+
+# field NAME: the number the workload printed as NAME=N in $out
+field() {
+	sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$out"
+}
+
 arm
 out=$(under_failslab "$here/dgram_workload" 400)
 rc=$?
@@ -83,7 +99,7 @@ reset
 echo "# $out"
 # injected: calls that returned ENOMEM or ENOBUFS, the errors a failed
 # allocation gives; datagrams lost on the way are reported apart (lost=)
-injected=$(sed -n 's/.*injected=\([0-9]*\).*/\1/p' <<<"$out")
+injected=$(field injected)
 if [ "$rc" = 0 ] && [ "${injected:-0}" -gt 0 ]; then
 	echo "ok 1 failslab: every injected failure was a clean error ($out)"
 else
@@ -91,12 +107,7 @@ else
 	fail=1
 fi
 
-if wait_clean 5; then
-	echo "ok 2 failslab: no socket left behind"
-else
-	echo "not ok 2 failslab: $left sockets in /proc/net/ttp, refcnt $refs"
-	fail=1
-fi
+no_socket_left 2 "" 5
 
 # The streams: an orphan whose peer's FIN never comes (a reset whose
 # allocation failed) waits net.ttp.fin_timeout, lowered for the run; the
@@ -108,8 +119,8 @@ out=$(under_failslab "$here/stream_workload" 300 60 8192)
 rc=$?
 reset
 echo "# $out"
-injected=$(sed -n 's/.*injected=\([0-9]*\).*/\1/p' <<<"$out")
-complete=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$out")
+injected=$(field injected)
+complete=$(field complete)
 if [ "$rc" = 0 ] && [ "${injected:-0}" -gt 0 ] && [ "${complete:-0}" -gt 0 ]; then
 	echo "ok 3 failslab: stream: every injected failure was a clean error, every byte arrived ($out)"
 else
@@ -117,13 +128,7 @@ else
 	fail=1
 fi
 
-if wait_clean 15; then
-	echo "ok 4 failslab: stream: no socket left behind"
-else
-	echo "not ok 4 failslab: stream: $left sockets after 15 s, refcnt $refs"
-	sed 's/^/# /' /proc/net/ttp
-	fail=1
-fi
+no_socket_left 4 "stream: " 15
 
 # listen_drops: the ListenDrops counter of this namespace
 listen_drops() {
@@ -143,7 +148,7 @@ rc=$?
 reset
 drops=$(($(listen_drops) - drops0))
 echo "# $out (ListenDrops +$drops)"
-complete=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$out")
+complete=$(field complete)
 if [ "$rc" = 0 ] && [ "${complete:-0}" -gt 0 ] && [ "$drops" -gt 0 ]; then
 	echo "ok 5 failslab: stream, softirq too: children lost are counted, every byte arrived ($out, ListenDrops +$drops)"
 else
@@ -151,13 +156,7 @@ else
 	fail=1
 fi
 
-if wait_clean 15; then
-	echo "ok 6 failslab: stream, softirq too: no socket left behind"
-else
-	echo "not ok 6 failslab: stream, softirq too: $left sockets after 15 s, refcnt $refs"
-	sed 's/^/# /' /proc/net/ttp
-	fail=1
-fi
+no_socket_left 6 "stream, softirq too: " 15
 echo "$fin_timeout" >/proc/sys/net/ttp/fin_timeout
 
 if rmmod ttp && insmod "${TTP_KO:?}"; then
