@@ -329,6 +329,7 @@ int ttp_stream_set_mss(struct sock *sk);
 /* stream_mem.c */
 int ttp_mem_init(struct proto *prot);
 void ttp_mem_charge_forced(struct sock *sk, int size);
+int ttp_mem_wmem_schedule(struct sock *sk, int size);
 void ttp_mem_exit(void);
 
 /* stream_timer.c */

@@ -792,7 +792,9 @@ static struct sk_buff *ttp_stream_compact(struct sk_buff *skb)
 /*
  * Memory for @skb under net.ttp.mem (stream_mem.c), before it is charged
  * to @sk. In-order data comes first: to make room for it the out-of-order
- * queue is dropped (as TCP prunes it), the peer resends that.
+ * queue is dropped (as TCP prunes it), the peer resends that; and when the
+ * reader has nothing queued it is taken anyway, charged by force (as TCP's
+ * tcp_data_queue()), so that every connection makes progress.
  */
 static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 			      bool in_order)
@@ -807,6 +809,8 @@ static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 		if (sk_rmem_schedule(sk, skb, skb->truesize))
 			return true;
 	}
+	if (in_order && skb_queue_empty(&sk->sk_receive_queue))
+		return true;
 	atomic_inc(&sk->sk_drops);
 	ttp_inc_stats(sock_net(sk), TTP_MIB_RCVQDROP);
 	return false;

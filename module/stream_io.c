@@ -27,7 +27,8 @@ static bool ttp_tail_open(struct ttp_stream_sock *tsk, struct sk_buff *skb)
 /*
  * A new, empty skb at the tail of the write queue: header room only,
  * charged to the socket. NULL when there is no memory for it, in the
- * system or under net.ttp.mem.
+ * system or under net.ttp.mem; but the first skb of an empty queue is
+ * charged by force, as TCP's (a writer always makes progress).
  */
 static struct sk_buff *ttp_new_tail(struct sock *sk)
 {
@@ -37,7 +38,8 @@ static struct sk_buff *ttp_new_tail(struct sock *sk)
 	skb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, sk->sk_allocation);
 	if (!skb)
 		return NULL;
-	if (!sk_wmem_schedule(sk, skb->truesize)) {
+	if (!sk_wmem_schedule(sk, skb->truesize) &&
+	    !skb_queue_empty(&sk->sk_write_queue)) {
 		kfree_skb(skb);
 		return NULL;
 	}
@@ -77,7 +79,8 @@ static void ttp_remove_empty_tail(struct sock *sk, struct sk_buff *skb)
  * socket's page_frag, as TCP: no linear copy per segment, and the segments
  * GSO will cut are pages already). Charges them to the socket. @skb has a
  * fragment slot left (ttp_tail_open()). Returns the bytes copied (> 0),
- * 0 when net.ttp.mem has no room for them, or a negative errno.
+ * 0 when net.ttp.mem has no room for them (nor the socket's minimum), or
+ * a negative errno.
  */
 static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 			struct msghdr *msg, int copy)
@@ -89,8 +92,9 @@ static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 	if (!sk_page_frag_refill(sk, pfrag))
 		return -ENOBUFS;
 	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
-	copy = min_t(int, copy, pfrag->size - pfrag->offset);
-	if (!sk_wmem_schedule(sk, copy))
+	copy = ttp_mem_wmem_schedule(sk, min_t(int, copy,
+					       pfrag->size - pfrag->offset));
+	if (!copy)
 		return 0;
 	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
 				       pfrag->offset, copy);

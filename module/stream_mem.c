@@ -8,7 +8,12 @@
  * high; global, in the initial namespace, as tcp_mem) bounds the sum:
  * above "pressure" the protocol is under memory pressure, above "high" a
  * socket gets no more than its minimum (one page each way) and what it
- * receives beyond is dropped (RcvQDrop), what it sends waits. A socket
+ * receives beyond is dropped (RcvQDrop), what it sends waits. Progress is
+ * still guaranteed, as TCP guarantees it: a writer may always queue its
+ * minimum (ttp_mem_wmem_schedule()), a reader with nothing queued always
+ * gets the next in-order segment (ttp_rmem_schedule() in stream_in.c),
+ * charged by force. Else the memory that send queues hold, waiting for
+ * ACKs, could starve every receiver, and no connection would move. A socket
  * created by a task in a memory cgroup is charged to it too
  * (mem_cgroup_sk_alloc() in sk_alloc()); a child made in softirq is not
  * (TCP's fix in inet_csk_accept() is not exported).
@@ -64,6 +69,22 @@ void ttp_mem_charge_forced(struct sock *sk, int size)
 {
 	sk_wmem_schedule(sk, size);
 	sk_mem_charge(sk, size);
+}
+
+/*
+ * How many of @size bytes to send @sk may queue (0: none, wait for
+ * memory). Over net.ttp.mem a socket still queues up to its minimum, a
+ * page (the proto's sysctl_wmem[0]), charged by force as TCP's
+ * tcp_wmem_schedule().
+ */
+int ttp_mem_wmem_schedule(struct sock *sk, int size)
+{
+	int left;
+
+	if (sk_wmem_schedule(sk, size))
+		return size;
+	left = ttp_sysctl_wmem[0] - sk->sk_wmem_queued;
+	return left > 0 ? min(left, size) : 0;
 }
 
 /* Hook the accounting into the stream's proto, before proto_register(). */

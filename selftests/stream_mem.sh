@@ -11,13 +11,15 @@
 # per-CPU reserves the socket layer keeps (mem_pcpu_rsv, 256 pages a CPU);
 # the protocol goes under memory pressure; receivers drop what they have
 # no room for (RcvQDrop), writers wait; and still every byte arrives, in
-# order, once. With the connections gone the memory is given back.
+# order, once. With the connections gone the memory is given back. Over
+# the bound every connection still makes progress (case_progress).
 
 source "$(dirname "$0")/ttp_lib.sh"
 
 TTPSTREAM=$TTP_DIR/ttpstream
 CONNS=32
 BYTES=500000
+PROGRESS_BYTES=65536
 ttp_debug_kernel && BYTES=125000
 # drops and resends under the bound make it slow: 45 s on 6.12
 CASE_TIMEOUT=$((CASE_TIMEOUT * 2))
@@ -92,6 +94,54 @@ case_bounded()
 		fail "still $(proto_mem) pages charged"
 }
 
+# over_bound: TTP_STREAM's charged pages above net.ttp.mem's high mark
+over_bound()
+{
+	local mem p high
+
+	read -r mem p <<< "$(proto_mem)"
+	read -r _ _ high < /proc/sys/net/ttp/mem
+	[ "$mem" -gt "$high" ]
+}
+
+# Progress over the bound: with net.ttp.mem at one page and 16 connections
+# holding megabytes (writers that never stop, readers that never read),
+# every allocation beyond a socket's minimum fails. A new connection must
+# still move its bytes, a page at a time, as TCP's would: its writer may
+# always queue a page, its reader always takes the next in-order segment
+# when it has nothing queued. Without that, memory held in send queues
+# waiting for ACKs starves every receiver, and nothing moves.
+case_progress()
+{
+	local i srv cli mem p
+
+	sysctl -qw net.ttp.mem="1 1 1" || fail "cannot set net.ttp.mem"
+	for ((i = 0; i < 16; i++)); do
+		bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m 4000000 -s 600000 \
+			-t 300 -l $((7100 + i)) > /dev/null 2>&1
+	done
+	for ((i = 0; i < 16; i++)); do
+		wait_port "$B" $((7100 + i)) || fail "listener $i"
+		bg ip netns exec "$A" "$TTPSTREAM" -n 4000000 -m 0 -t 300 \
+			10.0.1.2 $((7100 + i)) > /dev/null 2>&1
+	done
+	within 60 over_bound || fail "never over the bound: $(proto_mem)"
+	sleep 1
+	over_bound || fail "fell back under the bound: $(proto_mem)"
+	bg ip netns exec "$B" "$TTPSTREAM" -n 0 -m $PROGRESS_BYTES -t 120 \
+		-l 7200 > "$TMPD/srv" 2>&1
+	srv=$!
+	wait_port "$B" 7200 || fail "listener"
+	ip netns exec "$A" "$TTPSTREAM" -n $PROGRESS_BYTES -m 0 -t 120 \
+		10.0.1.2 7200 > "$TMPD/cli" 2>&1
+	cli=$?
+	read -r mem p <<< "$(proto_mem)"
+	diag "$PROGRESS_BYTES bytes over the bound; $mem pages charged, pressure: $p"
+	[ $cli = 0 ] || { cat "$TMPD/cli"; fail "client: bytes lost or late"; }
+	wait "$srv" || { cat "$TMPD/srv"; fail "server: bytes lost or late"; }
+	over_bound || fail "not over the bound at the end: $(proto_mem)"
+}
+
 # mem_back MAX: TTP_STREAM's charged pages at most MAX
 mem_back()
 {
@@ -111,6 +161,7 @@ link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 OLD_MEM=$(cat /proc/sys/net/ttp/mem)
 trap 'sysctl -qw net.ttp.mem="$OLD_MEM"; ttp_cleanup' EXIT
 
-tap_begin 1
+tap_begin 2
 run_case "stream_mem: net.ttp.mem bounds the charged memory, bytes exact" case_bounded
+run_case "stream_mem: over the bound a connection still moves, a page at a time" case_progress
 tap_end
