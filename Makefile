@@ -42,6 +42,7 @@ selftests:
 	for f in lib.mk kselftest.h kselftest_harness.h kselftest; do \
 		ln -sfn $$ksrc/tools/testing/selftests/$$f $$kst/$$f; done && \
 	find selftests -maxdepth 1 -type f -exec cp {} $$dst/ \; && \
+	cp -r selftests/drill $$dst/ && \
 	$(MAKE) -C $$dst OUTPUT=$(BUILD)/selftests TTP_UAPI=$(CURDIR)/uapi
 
 deps:
