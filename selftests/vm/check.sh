@@ -57,7 +57,7 @@ summary_of() {
 # datagram's shell tests and failslab; the stream's netem, ICMP and PMTU
 # tests; the fuzzers, memory and stream_many; the rest of the stream's,
 # spoofing included (each VM but the first ends with unload.sh). Measured
-# on 4b0a79f, two VMs at a time: 736, 852, 737, 713 and 664 s.
+# on 8dec95c, two VMs at a time: 860, 870, 724, 870 and 778 s.
 vm_parts() {
 	if [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
 		echo "dgram diff_udp ports stream stream_wire tools_stream.sh"
