@@ -494,6 +494,42 @@ static inline uint16_t ttp_csum(uint32_t saddr, uint32_t daddr, int proto,
 /* ---- the fuzzers: environment, seed, random numbers ------------------ */
 
 /* $@name as a number, or @def when unset or empty. */
+/* The errnos the tools name, both ways: ttp_errname(), ttp_errno_named(). */
+static const struct { int e; const char *name; } ttp_errnames[] = {
+	{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
+	{ ECONNRESET, "ECONNRESET" }, { EPIPE, "EPIPE" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
+	{ ENOTCONN, "ENOTCONN" }, { ENOMEM, "ENOMEM" },
+	{ ENOBUFS, "ENOBUFS" }, { EAGAIN, "EAGAIN" },
+	{ EINVAL, "EINVAL" }, { EBADF, "EBADF" },
+	{ EADDRINUSE, "EADDRINUSE" }, { EINTR, "EINTR" },
+	{ ECONNABORTED, "ECONNABORTED" }, { EPROTO, "EPROTO" },
+};
+
+/* "ECONNRESET" for ECONNRESET; "errnoN" for one not in the table. */
+static inline const char *ttp_errname(int e)
+{
+	static char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(ttp_errnames) / sizeof(ttp_errnames[0]); i++)
+		if (ttp_errnames[i].e == e)
+			return ttp_errnames[i].name;
+	snprintf(buf, sizeof(buf), "errno%d", e);
+	return buf;
+}
+
+/* The errno named @name, or 0 for a name not in the table. */
+static inline int ttp_errno_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ttp_errnames) / sizeof(ttp_errnames[0]); i++)
+		if (!strcmp(ttp_errnames[i].name, name))
+			return ttp_errnames[i].e;
+	return 0;
+}
+
 static inline long ttp_env_long(const char *name, long def)
 {
 	const char *v = getenv(name);

@@ -43,28 +43,6 @@ static uint64_t key_out, key_in;	/* the streams sent and expected */
 static unsigned long long sent, got;
 static long long step_start;	/* ttp_now_ms() when the step began */
 
-static const char *errname(int e)
-{
-	static const struct { int e; const char *name; } names[] = {
-		{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
-		{ ECONNRESET, "ECONNRESET" }, { EPIPE, "EPIPE" },
-		{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
-		{ ENOTCONN, "ENOTCONN" }, { ENOMEM, "ENOMEM" },
-		{ ENOBUFS, "ENOBUFS" }, { EAGAIN, "EAGAIN" },
-		{ EINVAL, "EINVAL" }, { EBADF, "EBADF" },
-		{ EADDRINUSE, "EADDRINUSE" }, { EINTR, "EINTR" },
-		{ ECONNABORTED, "ECONNABORTED" }, { EPROTO, "EPROTO" },
-	};
-	static char buf[16];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].e == e)
-			return names[i].name;
-	snprintf(buf, sizeof(buf), "errno%d", e);
-	return buf;
-}
-
 static long long now_real_ms(void)
 {
 	struct timespec ts;
@@ -108,12 +86,12 @@ static int listener(const char *step, const char *port, int backlog)
 
 	l = socket(ttp_family(), SOCK_STREAM, 0);
 	if (l < 0) {
-		report(step, "%s", errname(errno));
+		report(step, "%s", ttp_errname(errno));
 		return -1;
 	}
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, backlog)) {
-		report(step, "%s", errname(errno));
+		report(step, "%s", ttp_errname(errno));
 		close(l);
 		return -1;
 	}
@@ -128,7 +106,7 @@ static void do_listen(const char *port)
 		return;
 	fd = accept(l, NULL, NULL);
 	if (fd < 0) {
-		report("listen", "%s", errname(errno));
+		report("listen", "%s", ttp_errname(errno));
 	} else {
 		key_out = ttp_conn_key(fd, 1, 1);
 		key_in = ttp_conn_key(fd, 1, 0);
@@ -150,11 +128,11 @@ static void do_connect(const char *ip, const char *port)
 
 	fd = socket(ttp_family(), SOCK_STREAM, 0);
 	if (fd < 0) {
-		report("connect", "%s", errname(errno));
+		report("connect", "%s", ttp_errname(errno));
 		return;
 	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		report("connect", "%s", errname(errno));
+		report("connect", "%s", ttp_errname(errno));
 		return;
 	}
 	key_out = ttp_conn_key(fd, 0, 0);
@@ -170,7 +148,7 @@ static void do_keepalive(int idle, int intvl, int cnt)
 	    setsockopt(fd, SOL_TTP, TTP_KEEPIDLE, &idle, sizeof(idle)) ||
 	    setsockopt(fd, SOL_TTP, TTP_KEEPINTVL, &intvl, sizeof(intvl)) ||
 	    setsockopt(fd, SOL_TTP, TTP_KEEPCNT, &cnt, sizeof(cnt)))
-		report("keepalive", "%s", errname(errno));
+		report("keepalive", "%s", ttp_errname(errno));
 	else
 		report("keepalive", "ok");
 }
@@ -190,7 +168,7 @@ static void do_send(const char *step, unsigned long long n)
 		ttp_rand_fill(buf, k, key_out, sent);
 		w = send(fd, buf, k, MSG_NOSIGNAL);
 		if (w < 0) {
-			report(step, "%s sent=%llu", errname(errno), sent - start);
+			report(step, "%s sent=%llu", ttp_errname(errno), sent - start);
 			return;
 		}
 		sent += w;
@@ -213,7 +191,7 @@ static void do_recv(const char *step, unsigned long long n)
 			k = n - (got - start);
 		r = read(fd, buf, k);
 		if (r < 0) {
-			report(step, "%s received=%llu", errname(errno),
+			report(step, "%s received=%llu", ttp_errname(errno),
 			       got - start);
 			return;
 		}
@@ -239,7 +217,7 @@ static void do_info(void)
 
 	memset(&in, 0, sizeof(in));
 	if (getsockopt(fd, SOL_TTP, TTP_INFO, &in, &len))
-		report("info", "%s", errname(errno));
+		report("info", "%s", ttp_errname(errno));
 	else
 		report("info", "ok state=%u mss=%u retransmits=%u segs_retrans=%llu",
 		       in.ttpi_state, in.ttpi_snd_mss, in.ttpi_retransmits,
@@ -299,11 +277,11 @@ int main(int argc, char **argv)
 			do_recv("recveof", 0);
 		} else if (!strcmp(s, "shut")) {
 			if (shutdown(fd, SHUT_WR))
-				report("shut", "%s", errname(errno));
+				report("shut", "%s", ttp_errname(errno));
 			else
 				report("shut", "ok");
 		} else if (!strcmp(s, "close")) {
-			report("close", "%s", close(fd) ? errname(errno) : "ok");
+			report("close", "%s", close(fd) ? ttp_errname(errno) : "ok");
 			fd = -1;
 		} else if (!strcmp(s, "sleep")) {
 			i += need(argc, i, 1);

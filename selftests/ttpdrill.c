@@ -331,17 +331,11 @@ static void quiet(void)
 
 static int parse_errno(const char *t)
 {
-	static const struct { const char *name; int err; } e[] = {
-		{ "EAGAIN", EAGAIN }, { "ECONNRESET", ECONNRESET },
-		{ "ECONNREFUSED", ECONNREFUSED }, { "ETIMEDOUT", ETIMEDOUT },
-		{ "EPIPE", EPIPE }, { "ENOTCONN", ENOTCONN },
-	};
-	size_t i;
+	int e = ttp_errno_named(t);
 
-	for (i = 0; i < sizeof(e) / sizeof(e[0]); i++)
-		if (!strcmp(t, e[i].name))
-			return e[i].err;
-	die("unknown errno '%s'", t);
+	if (!e)
+		die("unknown errno '%s'", t);
+	return e;
 }
 
 /*
