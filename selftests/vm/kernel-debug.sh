@@ -10,7 +10,8 @@
 #
 # The kernel is a tinyconfig 6.12 from Debian's linux-source-6.12 plus the
 # fragment selftests/vm/debug.config (KASAN, lockdep, kmemleak, failslab,
-# debugobjects, virtio/9p/veth/netem/tun built in).  It is built in its own
+# debugobjects, DEBUG_NET, UBSAN bounds+shift, soft-lockup and hung-task
+# detection, virtio/9p/veth/netem/tun built in).  It is built in its own
 # copy of the source under $TTP_CACHE/debug/<key>/linux, key = source version +
 # sha256 of debug.config, so a later run with the same inputs costs nothing.
 # The build log goes to $TTP_CACHE/debug/build.log (kept as <key>/build.log).

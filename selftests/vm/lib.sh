@@ -78,7 +78,7 @@ load_kernel() {
 }
 
 # What fails a run when it appears in the guest's dmesg.
-DMESG_BAD='Kernel panic|Oops|BUG:|WARNING:|ODEBUG:|possible [a-z ]*locking|circular locking|inconsistent lock state|KASAN:|KFENCE:|suspected memory leak|general protection|Call Trace'
+DMESG_BAD='Kernel panic|Oops|BUG:|WARNING:|ODEBUG:|possible [a-z ]*locking|circular locking|inconsistent lock state|KASAN:|KFENCE:|UBSAN:|soft lockup|blocked for more than|suspected memory leak|general protection|Call Trace'
 
 # dmesg_bad FILE: print the offending lines (with some context); false if none.
 dmesg_bad() {
