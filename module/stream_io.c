@@ -79,8 +79,8 @@ static void ttp_remove_empty_tail(struct sock *sk, struct sk_buff *skb)
  * socket's page_frag, as TCP: no linear copy per segment, and the segments
  * GSO will cut are pages already). Charges them to the socket. @skb has a
  * fragment slot left (ttp_tail_open()). Returns the bytes copied (> 0),
- * 0 when net.ttp.mem has no room for them (nor the socket's minimum), or
- * a negative errno.
+ * 0 when no page could be had or net.ttp.mem has no room for them (nor
+ * the socket's minimum), or a negative errno.
  */
 static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 			struct msghdr *msg, int copy)
@@ -89,8 +89,9 @@ static int ttp_add_frag(struct sock *sk, struct sk_buff *skb,
 	int i = skb_shinfo(skb)->nr_frags, err;
 	bool merge;
 
+	/* no page: wait and try again, as tcp_sendmsg_locked() */
 	if (!sk_page_frag_refill(sk, pfrag))
-		return -ENOBUFS;
+		return 0;
 	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
 	copy = ttp_mem_wmem_schedule(sk, min_t(int, copy,
 					       pfrag->size - pfrag->offset));

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A datagram workload for fault injection: ITER rounds of create, bind,
- * send, receive, connect and close on loopback. Run under failslab, every
+ * send, receive, connect and close on loopback.
+ *
+ *   dgram_workload [ITER [SIZE]]
+ *
+ * The unconnected send carries SIZE bytes (default 2048, at most 16384;
+ * above some 3.5 KB the payload lies in pages of its own), the connected
+ * one 100. Run under failslab, every
  * call may fail; it must then fail cleanly, with one of the errnos a
  * memory shortage may give, never anything else.
  *
@@ -24,6 +30,8 @@
 #include <linux/ttp.h>
 
 static long calls, injected, lost;
+static size_t size = 2048;
+static char buf[16384] = "payload", in[16384];
 
 /* Account for a call's result: 0 fine, -1 when it failed unexpectedly. */
 static int clean(const char *what, long ret)
@@ -74,7 +82,6 @@ static int round_trip(int fam)
 {
 	struct sockaddr_ttp a = { .sttp_family = fam };
 	socklen_t alen = sizeof(a);
-	char buf[2048] = "payload", in[2048];
 	int s, c, bad = 0;
 
 	a.sttp_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -91,7 +98,7 @@ static int round_trip(int fam)
 	if (c >= 0 && !bad) {
 		long sent;
 
-		sent = sendto(c, buf, sizeof(buf), 0, (struct sockaddr *)&a,
+		sent = sendto(c, buf, size, 0, (struct sockaddr *)&a,
 			      sizeof(a));
 		bad |= clean("sendto", sent);
 		bad |= clean_recv(sent, recv(s, in, sizeof(in), MSG_DONTWAIT));
@@ -111,6 +118,13 @@ int main(int argc, char **argv)
 {
 	long i, iter = argc > 1 ? atol(argv[1]) : 1000;
 	int fam = family();
+
+	if (argc > 2)
+		size = strtoul(argv[2], NULL, 0);
+	if (!size || size > sizeof(buf)) {
+		fprintf(stderr, "dgram_workload: SIZE is 1 to %zu\n", sizeof(buf));
+		return 2;
+	}
 
 	for (i = 0; i < iter; i++)
 		if (round_trip(fam))

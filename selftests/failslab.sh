@@ -11,12 +11,18 @@
 # workload runs a second time with the task filter off: then TTP's
 # allocations in softirq fail too (a listener's child, the segments sent in
 # answer), which must cost only retransmissions, each failed child being
-# counted (ListenDrops). KASAN, kmemleak and lockdep in the debug kernel
-# watch the same run; the VM runner fails it on any report. Skips where the
-# kernel has no failslab (Debian's own kernels).
+# counted (ListenDrops). Then fail_page_alloc fails 1 in 8 of the page
+# allocations with ttp.ko on the stack: the datagrams' payload pages
+# (clean errors), the streams' (sk_page_frag_refill: the writer waits and
+# tries again, as TCP's, and every byte arrives), and the pages of new
+# slabs. KASAN, kmemleak and lockdep in the debug kernel watch the same
+# run; the VM runner fails it on any report. Skips where the kernel has no
+# failslab (Debian's own kernels).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-fs=/sys/kernel/debug/failslab
+slab=/sys/kernel/debug/failslab
+page=/sys/kernel/debug/fail_page_alloc
+fs=$slab	# the fault attributes arm and reset work on
 KSFT_SKIP=4
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
@@ -30,7 +36,7 @@ if ! grep -q '^ttp ' /proc/modules; then
 	exit 1
 fi
 
-echo "1..7"
+echo "1..11"
 fail=0
 # The module's memory, from /proc/modules: "ttp SIZE REFS DEPS STATE ADDR".
 line=$(grep '^ttp ' /proc/modules)
@@ -41,7 +47,7 @@ reset() {
 	echo 0 >"$fs/require-start"
 	echo 0 >"$fs/require-end"
 }
-trap reset EXIT
+trap 'fs=$slab reset; [ -d "$page" ] && fs=$page reset' EXIT
 # arm [N [PERCENT]]: fail 1 in 8 (or PERCENT in 100) of the allocations
 # made with ttp.ko on the stack; only in the tasks that ask (make-it-fail),
 # or with N in every context
@@ -49,14 +55,15 @@ arm() {
 	echo N >"$fs/ignore-gfp-wait"
 	echo "${1:-Y}" >"$fs/task-filter"
 	echo 0 >"$fs/verbose"
-	echo -1 >"$fs/times"
+	echo "$TIMES" >"$fs/times"
 	echo 0 >"$fs/space"
 	echo 1 >"$fs/interval"
 	echo "$start" >"$fs/require-start"
 	echo "$end" >"$fs/require-end"
-	echo 10 >"$fs/stacktrace-depth"
+	echo "$DEPTH" >"$fs/stacktrace-depth"
 	echo "${2:-12}" >"$fs/probability"
 }
+TIMES=-1 DEPTH=10
 # Only the workload fails allocations: make-it-fail is set in its own shell.
 under_failslab() {
 	timeout 120 bash -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' \
@@ -79,9 +86,9 @@ wait_clean() {
 # no_socket_left N WHAT SECONDS: TAP line N, nothing left of WHAT's run
 no_socket_left() {
 	if wait_clean "$3"; then
-		echo "ok $1 failslab: ${2}no socket left behind"
+		echo "ok $1 ${2}no socket left behind"
 	else
-		echo "not ok $1 failslab: $2$left sockets after $3 s, refcnt $refs"
+		echo "not ok $1 $2$left sockets after $3 s, refcnt $refs"
 		sed 's/^/# /' /proc/net/ttp
 		fail=1
 	fi
@@ -107,7 +114,7 @@ else
 	fail=1
 fi
 
-no_socket_left 2 "" 5
+no_socket_left 2 "failslab: " 5
 
 # The streams: an orphan whose peer's FIN never comes (a reset whose
 # allocation failed) waits net.ttp.fin_timeout, lowered for the run; the
@@ -128,7 +135,7 @@ else
 	fail=1
 fi
 
-no_socket_left 4 "stream: " 15
+no_socket_left 4 "failslab: stream: " 15
 
 # listen_drops: the ListenDrops counter of this namespace
 listen_drops() {
@@ -156,13 +163,59 @@ else
 	fail=1
 fi
 
-no_socket_left 6 "stream, softirq too: " 15
+no_socket_left 6 "failslab: stream, softirq too: " 15
+
+# fail_page_alloc: the pages of every order (min-order 0), allocations that
+# may sleep too; "times" counts down from a million, so the failures it
+# injected are told apart from the workload's own errors. The page
+# allocator sits deeper under TTP's frames than the slab allocator does.
+fs=$page TIMES=1000000 DEPTH=16
+# page_faults: the page allocations fail_page_alloc failed since arm
+page_faults() {
+	echo $((TIMES - $(cat "$fs/times")))
+}
+# page_case N WHAT FIELD PROMISE WORKLOAD ARGS...: TAP line N, WORKLOAD run
+# under fail_page_alloc exits 0, pages failed and its FIELD is above 0
+page_case() {
+	local n=$1 what=$2 fld=$3 promise=$4 rc faults v
+
+	shift 4
+	arm
+	out=$(under_failslab "$@")
+	rc=$?
+	faults=$(page_faults)
+	reset
+	echo "# $out (pages failed: $faults)"
+	v=$(field "$fld")
+	if [ "$rc" = 0 ] && [ "$faults" -gt 0 ] && [ "${v:-0}" -gt 0 ]; then
+		echo "ok $n fail_page_alloc: $what: $promise ($out, pages failed: $faults)"
+	else
+		echo "not ok $n fail_page_alloc: $what: workload rc=$rc, $fld=${v:-none}, pages failed: $faults"
+		fail=1
+	fi
+}
+if [ ! -f "$fs/require-start" ]; then
+	for n in 7 8 9 10; do
+		echo "ok $n fail_page_alloc # SKIP not in this kernel"
+	done
+else
+	echo 0 >"$fs/min-order"
+	echo N >"$fs/ignore-gfp-highmem"
+	# datagrams of 16000 bytes: some 3.5 KB in the head, the rest in pages
+	page_case 7 datagram injected "every failed page was a clean error" \
+		"$here/dgram_workload" 400 16000
+	no_socket_left 8 "fail_page_alloc: datagram: " 5
+	# streams of 64 KB each way: the send path's page frags
+	page_case 9 stream complete "every byte arrived" \
+		"$here/stream_workload" 100 60 65536
+	no_socket_left 10 "fail_page_alloc: stream: " 15
+fi
 echo "$fin_timeout" >/proc/sys/net/ttp/fin_timeout
 
 if rmmod ttp && insmod "${TTP_KO:?}"; then
-	echo "ok 7 failslab: module unloads and loads again"
+	echo "ok 11 failslab: module unloads and loads again"
 else
-	echo "not ok 7 failslab: rmmod/insmod failed"
+	echo "not ok 11 failslab: rmmod/insmod failed"
 	fail=1
 fi
 exit $fail

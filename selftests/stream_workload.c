@@ -12,7 +12,9 @@
  *   stream_workload [ROUNDS [SECS [BYTES]]]
  *
  * A failed socket, bind, listen or connect ends its round (everything
- * closed); a failed write is tried again. Prints "rounds=N complete=C
+ * closed). A send never fails for want of memory: it waits for it, as
+ * TCP's does (here, not blocking: EAGAIN, and poll says when to try
+ * again); ENOMEM or ENOBUFS from send is unexpected. Prints "rounds=N complete=C
  * calls=K injected=M" (complete: rounds whose data all arrived) and exits
  * 0 when every failure was clean, 1 otherwise.
  */
@@ -59,6 +61,11 @@ static int pump(struct end *e, short revents)
 		k = bytes - e->sent < sizeof(buf) ? bytes - e->sent : sizeof(buf);
 		ttp_rand_fill(buf, k, e->key_out, e->sent);
 		n = send(e->fd, buf, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == ENOMEM || errno == ENOBUFS)) {
+			fprintf(stderr, "stream_workload: send: %s, not a wait for memory\n",
+				strerror(errno));
+			return -1;
+		}
 		if (n < 0 && errno != EAGAIN && clean("send", n))
 			return -1;
 		if (n > 0) {

@@ -19,7 +19,9 @@
 # A mutant of the stream's pure logic (the files `make unit` compiles for the host) meets
 # the unit tests first, as in make check: if they fail it is killed there, without a VM.
 #
-# Environment: MUTANTS=name1,name2 (a subset; default all), MUTANTS_KVER (default 6.12),
+# Environment: MUTANTS=name1,name2 (a subset; default all those of the kernel),
+# MUTANTS_KVER (default 6.12; a .mut file's "kernel:" line names the one kernel its
+# mutants run on, e.g. the debug kernel for fault injection; the others run on any),
 # MUTANTS_TESTS (suite programs, in order, for every mutant; default: the "tests:" line
 # of the mutant's .mut file, else "dgram diff_udp netns.sh netem_corrupt.sh
 # netem_loss.sh unload.sh"; the control runs all of them), MUTANTS_PROG_TIMEOUT (s per program,
@@ -38,9 +40,9 @@ t0=$(date +%s)
 
 # ---- the list ------------------------------------------------------------------------
 names=()
-declare -A mfile mfrom mto mrule mtests
+declare -A mfile mfrom mto mrule mtests mkern
 parse() {	# parse FILE.mut
-	local line key val name='' ftests=$deftests
+	local line key val name='' ftests=$deftests fkern=''
 	while IFS= read -r line || [ -n "$line" ]; do
 		case $line in
 		'#'* | '') continue ;;
@@ -48,7 +50,11 @@ parse() {	# parse FILE.mut
 			[[ $name =~ ^[A-Za-z0-9_]+$ ]] || die "$1: bad mutant name '$name'"
 			[ -z "${mfile[$name]+x}" ] || die "$1: mutant $name defined twice"
 			names+=("$name") mfile[$name]='' mfrom[$name]='' mto[$name]='' mrule[$name]=''
-			mtests[$name]=${MUTANTS_TESTS:-$ftests}
+			mtests[$name]=${MUTANTS_TESTS:-$ftests} mkern[$name]=$fkern
+			continue ;;
+		'kernel:'*)
+			[ -z "$name" ] || die "$1: 'kernel:' must come before the first mutant"
+			fkern=${line#kernel:} fkern=${fkern// /}
 			continue ;;
 		'tests:'*)
 			[ -z "$name" ] || die "$1: 'tests:' must come before the first mutant"
@@ -72,6 +78,27 @@ for n in "${names[@]}"; do
 	[ -n "${mfile[$n]}" ] && [ -n "${mfrom[$n]}" ] && [ -n "${mrule[$n]}" ] ||
 		die "mutant $n: file, from and rule are required"
 done
+if [ -n "${MUTANTS:-}" ]; then
+	for n in ${MUTANTS//,/ }; do
+		[ -n "${mfile[$n]+x}" ] || die "MUTANTS: no mutant named $n"
+		[ -z "${mkern[$n]}" ] || [ "${mkern[$n]}" = "$kver" ] ||
+			die "mutant $n runs on kernel ${mkern[$n]}: MUTANTS_KVER=${mkern[$n]}"
+	done
+	names=()
+	for n in ${MUTANTS//,/ }; do names+=("$n"); done
+else
+	sel=() other=()
+	for n in "${names[@]}"; do
+		if [ -z "${mkern[$n]}" ] || [ "${mkern[$n]}" = "$kver" ]; then
+			sel+=("$n")
+		else
+			other+=("$n")
+		fi
+	done
+	names=("${sel[@]}")
+	[ ${#other[@]} = 0 ] || log "not run on $kver: ${other[*]} (they need another kernel: MUTANTS_KVER=...)"
+fi
+[ ${#names[@]} -gt 0 ] || die "no mutant runs on kernel $kver"
 # the control runs every program any mutant runs, in the order first named
 tests=''
 for n in "${names[@]}"; do
@@ -80,14 +107,6 @@ for n in "${names[@]}"; do
 	done
 done
 mtests[control]=${tests# }
-if [ -n "${MUTANTS:-}" ]; then
-	sel=()
-	for n in ${MUTANTS//,/ }; do
-		[ -n "${mfile[$n]+x}" ] || die "MUTANTS: no mutant named $n"
-		sel+=("$n")
-	done
-	names=("${sel[@]}")
-fi
 
 # unescape TEXT: \n and \t of the list as newline and tab
 unescape() { local s=${1//\\n/$'\n'}; printf '%s' "${s//\\t/$'\t'}"; }
