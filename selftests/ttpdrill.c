@@ -31,6 +31,9 @@
  *	stream of each side: data out of place does not match). In ">", "*"
  *	stands for any SEQ, ack or window. Options: "mss N", "ts VAL ECR"
  *	(either may be "*" in ">"), "nop"; ">" checks only the options named.
+ *   icmp TYPE CODE SEQ [mtu N]
+ *	R's host sends L an ICMP error quoting a segment of L's at SEQ
+ *	(relative); "mtu N" for "fragmentation needed" (3 4).
  *   quiet		L sent nothing since the previous line's time
  *   listen PORT	bind L:PORT (R's port is 4000), listen, not blocking
  *   connect PORT	connect L to R:PORT, not blocking (L's port from its SYN)
@@ -245,6 +248,24 @@ static void inject(char **tok, int n)
 	sleep_until(d.now);
 	if (wire_inject(&d.w, &s))
 		die("inject: %s", strerror(errno));
+}
+
+static void inject_icmp(char **tok, int n)
+{
+	uint32_t type, code, seq, mtu = 0;
+
+	if (n != 3 && !(n == 5 && !strcmp(tok[3], "mtu")))
+		die("icmp TYPE CODE SEQ [mtu N]");
+	type = parse_num(tok[0], false);
+	code = parse_num(tok[1], false);
+	seq = parse_num(tok[2], false) + d.lisn;
+	if (n == 5)
+		mtu = parse_num(tok[4], false);
+	if (type > 255 || code > 255 || mtu > 65535)
+		die("icmp: a field out of range");
+	sleep_until(d.now);
+	if (wire_inject_icmp_mtu(&d.w, type, code, mtu, d.lport, d.rport, seq))
+		die("icmp: %s", strerror(errno));
 }
 
 static void check_field(const char *name, uint32_t want, uint32_t got)
@@ -546,6 +567,8 @@ static void run_line(char *line)
 		expect(tok + 2, n - 2);
 	else if (!strcmp(tok[1], "quiet"))
 		quiet();
+	else if (!strcmp(tok[1], "icmp"))
+		inject_icmp(tok + 2, n - 2);
 	else
 		syscall_line(tok + 1, n - 1);
 }
