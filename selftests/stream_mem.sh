@@ -54,7 +54,7 @@ case_bounded()
 	read -r -a old < /proc/sys/net/ttp/mem || fail "no net.ttp.mem"
 	sysctl -qw net.ttp.mem="128 192 256" || fail "cannot set net.ttp.mem"
 	cpus=$(nproc)
-	rsv=$(cat /proc/sys/net/core/mem_pcpu_rsv 2> /dev/null || echo 256)
+	rsv=$(mem_rsv)
 	limit=$((256 + cpus * rsv))
 	d0=$(($(snmp "$A" RcvQDrop) + $(snmp "$B" RcvQDrop)))
 	for ((i = 0; i < CONNS; i++)); do
@@ -140,6 +140,19 @@ case_progress()
 	[ $cli = 0 ] || { cat "$TMPD/cli"; fail "client: bytes lost or late"; }
 	wait "$srv" || { cat "$TMPD/srv"; fail "server: bytes lost or late"; }
 	over_bound || fail "not over the bound at the end: $(proto_mem)"
+	# the fillers go (their unread bytes reset the connections): every
+	# page, the ones charged by force too, is given back
+	case_cleanup
+	CASE_PIDS=()
+	sysctl -qw net.ttp.mem="$OLD_MEM"
+	wait_until 20 mem_back "$(($(nproc) * $(mem_rsv)))" ||
+		fail "still $(proto_mem) pages charged"
+}
+
+# mem_rsv: the pages a CPU may keep charged in reserve
+mem_rsv()
+{
+	cat /proc/sys/net/core/mem_pcpu_rsv 2> /dev/null || echo 256
 }
 
 # mem_back MAX: TTP_STREAM's charged pages at most MAX
