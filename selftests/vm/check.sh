@@ -16,7 +16,8 @@
 # TTP_ALLOW_MISSING_KERNELS=1; TTP_SHUFFLE=SEED|random (run the programs in a shuffled
 # order, in the VMs and on the host); TTP_VM_TIMEOUT (per kernel, default 1200 s: a debug part under load once took 901 of 900);
 # TTP_CHECK_MAKE (default "userspace selftests") and TTP_CHECK_CMD (default
-# selftests/run_guest.sh) for testing this script.
+# selftests/run_guest.sh) for testing this script; TTP_CHECK_PARTS: the VMs each
+# kernel gets, their run_guest.sh arguments separated by ";" (make stress's two).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -59,7 +60,9 @@ summary_of() {
 # spoofing included (each VM but the first ends with unload.sh). Measured
 # on 8dec95c, two VMs at a time: 860, 870, 724, 870 and 778 s.
 vm_parts() {
-	if [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
+	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
+		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
+	elif [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
 		echo "dgram diff_udp ports stream stream_wire tools_stream.sh"
 		echo "netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
 		echo "stream_netem.sh stream_icmp.sh stream_pmtu.sh unload.sh"
