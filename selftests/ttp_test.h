@@ -493,7 +493,6 @@ static inline uint16_t ttp_csum(uint32_t saddr, uint32_t daddr, int proto,
 
 /* ---- the fuzzers: environment, seed, random numbers ------------------ */
 
-/* $@name as a number, or @def when unset or empty. */
 /* The errnos the tools name, both ways: ttp_errname(), ttp_errno_named(). */
 static const struct { int e; const char *name; } ttp_errnames[] = {
 	{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
@@ -530,6 +529,7 @@ static inline int ttp_errno_named(const char *name)
 	return 0;
 }
 
+/* $@name as a number, or @def when unset or empty. */
 static inline long ttp_env_long(const char *name, long def)
 {
 	const char *v = getenv(name);

@@ -78,22 +78,19 @@ for n in "${names[@]}"; do
 	[ -n "${mfile[$n]}" ] && [ -n "${mfrom[$n]}" ] && [ -n "${mrule[$n]}" ] ||
 		die "mutant $n: file, from and rule are required"
 done
+# runs_here NAME: the mutant runs on $kver (its file names no kernel, or this one)
+runs_here() { [ -z "${mkern[$1]}" ] || [ "${mkern[$1]}" = "$kver" ]; }
 if [ -n "${MUTANTS:-}" ]; then
+	names=()
 	for n in ${MUTANTS//,/ }; do
 		[ -n "${mfile[$n]+x}" ] || die "MUTANTS: no mutant named $n"
-		[ -z "${mkern[$n]}" ] || [ "${mkern[$n]}" = "$kver" ] ||
-			die "mutant $n runs on kernel ${mkern[$n]}: MUTANTS_KVER=${mkern[$n]}"
+		runs_here "$n" || die "mutant $n runs on kernel ${mkern[$n]}: MUTANTS_KVER=${mkern[$n]}"
+		names+=("$n")
 	done
-	names=()
-	for n in ${MUTANTS//,/ }; do names+=("$n"); done
 else
 	sel=() other=()
 	for n in "${names[@]}"; do
-		if [ -z "${mkern[$n]}" ] || [ "${mkern[$n]}" = "$kver" ]; then
-			sel+=("$n")
-		else
-			other+=("$n")
-		fi
+		if runs_here "$n"; then sel+=("$n"); else other+=("$n"); fi
 	done
 	names=("${sel[@]}")
 	[ ${#other[@]} = 0 ] || log "not run on $kver: ${other[*]} (they need another kernel: MUTANTS_KVER=...)"
