@@ -6,6 +6,9 @@
 #   run_guest.sh [TEST...]		default: every test, in suite order
 #   run_guest.sh --except TEST...	every test but those
 #
+# Leading NAME=VALUE arguments are exported first, as env(1) would (make
+# stress gives each of its VMs its own share of a dose that way).
+#
 # Each program runs under timeout (the "timeout=" of settings). The full
 # TAP log goes to $RESULTS/tap.log, one line "PASS=n FAIL=n SKIP=n" to
 # $RESULTS/summary, counting individual test cases (each harness test and
@@ -53,6 +56,10 @@ if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
 	TESTS=(dgram diff_udp ports stream stream_wire netns.sh)
 	export TTP_TEST_AS_UDP TTP_DIFF_UDP_ONLY=1
 fi
+while [[ "${1:-}" =~ ^[A-Z_][A-Z0-9_]*= ]]; do
+	export "${1?}"
+	shift
+done
 if [ "${1:-}" = --except ]; then	# every test but the ones named
 	shift
 	keep=()

@@ -58,7 +58,7 @@ summary_of() {
 # datagram's shell tests and failslab; the stream's netem, ICMP and PMTU
 # tests; the fuzzers, memory and stream_many; the rest of the stream's,
 # spoofing included (each VM but the first ends with unload.sh). Measured
-# on 8dec95c, two VMs at a time: 860, 870, 724, 870 and 778 s.
+# on 76b3e46, two VMs at a time: 819, 915, 770, 944 and 784 s.
 vm_parts() {
 	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
 		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
