@@ -63,11 +63,11 @@ vm_parts() {
 	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
 		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
 	elif [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
-		echo "dgram diff_udp ports stream stream_wire tools_stream.sh"
+		echo "dgram diff_udp ports stream stream_wire tools_stream.sh tools_perf.sh"
 		echo "netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
 		echo "stream_netem.sh stream_icmp.sh stream_pmtu.sh unload.sh"
 		echo "stream_fuzz socket_fuzz stream_mem.sh stream_many.sh unload.sh"
-		echo "--except dgram diff_udp ports stream stream_wire tools_stream.sh netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh stream_fuzz socket_fuzz stream_mem.sh stream_many.sh"
+		echo "--except dgram diff_udp ports stream stream_wire tools_stream.sh tools_perf.sh netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh stream_fuzz socket_fuzz stream_mem.sh stream_many.sh"
 	else
 		echo ""
 	fi
