@@ -15,6 +15,8 @@
 #   make unit-coverage   the same with gcov: branch coverage of that logic
 #   make mutants         mutation testing: does the suite kill each mutant of
 #                        selftests/mutants/ (one kernel, 6.12; slow, not in CI)
+#   make bench           ttpperf: TTP against TCP, UDP and AF_UNIX in one VM run
+#                        (KVER, default 6.12): docs/bench/, the README's table
 #   make stress          the fuzzers' big doses, a SYN flood, namespace deletion
 #                        in every state and insmod/rmmod cycles, on the debug
 #                        kernel (selftests/vm/stress.sh; long, not in CI)
@@ -63,6 +65,9 @@ mutants:
 stress:
 	$(VM)/stress.sh
 
+bench:
+	KVER=$(KVER) $(VM)/bench.sh
+
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
 	--ignore FILE_PATH_CHANGES -q
@@ -104,5 +109,5 @@ unit-coverage:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module userspace selftests deps run fresh check mutants stress lint \
+.PHONY: all module userspace selftests deps run fresh check mutants stress bench lint \
 	unit unit-coverage clean

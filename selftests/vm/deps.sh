@@ -30,6 +30,9 @@ TOOLS=(
 	apt-get:apt dpkg-deb:dpkg wget:wget
 	/usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
 )
+# TTP_DEPS_EXTRA: more COMMAND:PACKAGE words for one script (make bench: gnuplot)
+# shellcheck disable=SC2206 # one word each
+TOOLS+=(${TTP_DEPS_EXTRA:-})
 PKGS=(linux-source-6.12)
 for t in "${TOOLS[@]}"; do PKGS+=("${t#*:}"); done
 
