@@ -525,6 +525,7 @@ struct result {
 	long long received;	/* bulk: the server's count; dgram: datagrams */
 	long long retrans;	/* bulk: segments retransmitted, -1: unknown */
 	long long errors;	/* dgram: sends that failed */
+	long long ends;		/* dgram: END datagrams sent */
 	double end;		/* when its last byte was counted */
 	double *lat;		/* rr, crr: seconds per transaction */
 	size_t nlat, cap;
@@ -711,7 +712,8 @@ static void dgram_report(int fd, struct dgram_hdr *h, struct result *r)
 	int i;
 
 	for (i = 0; i < 50; i++) {
-		dgram_send(fd, h, sizeof(*h), D_END, r->done);
+		if (!dgram_send(fd, h, sizeof(*h), D_END, r->done))
+			r->ends++;
 		while (poll(&pfd, 1, 100) == 1) {
 			if (recv(fd, &in, sizeof(in), 0) != sizeof(in) ||
 			    in.session != h->session ||
@@ -834,18 +836,19 @@ static void report_rr(struct result *r, double secs)
 
 static void report_dgram(struct result *r, double secs)
 {
-	long long sent = 0, got = 0, errs = 0;
+	long long sent = 0, got = 0, errs = 0, ends = 0;
 	int i;
 
 	for (i = 0; i < cfg.streams; i++) {
 		sent += r[i].done;
 		got += r[i].received;
 		errs += r[i].errors;
+		ends += r[i].ends;
 	}
 	if (cfg.json)
-		printf("{\"family\":\"%s\",\"test\":\"dgram\",\"streams\":%d,\"size\":%d,\"seconds\":%.3f,\"sent\":%lld,\"received\":%lld,\"send_errors\":%lld,\"sent_pps\":%.1f,\"recv_pps\":%.1f,\"loss\":%.4f}\n",
+		printf("{\"family\":\"%s\",\"test\":\"dgram\",\"streams\":%d,\"size\":%d,\"seconds\":%.3f,\"sent\":%lld,\"received\":%lld,\"send_errors\":%lld,\"ends\":%lld,\"sent_pps\":%.1f,\"recv_pps\":%.1f,\"loss\":%.4f}\n",
 		       cfg.fam_name, cfg.streams, cfg.size, secs, sent, got,
-		       errs, sent / secs, got / secs,
+		       errs, ends, sent / secs, got / secs,
 		       sent ? 1 - (double)got / sent : 0);
 	else
 		printf("%s dgram, %d B: %lld sent (%.1f/s), %lld received (%.1f/s), loss %.2f %%, %lld send errors\n",
