@@ -20,8 +20,6 @@ TTPCONN=$TTP_DIR/ttpconn
 # Under a debug kernel (KASAN, lockdep) every process this script starts
 # takes a good part of a second: TIME_WAIT and FIN_WAIT2 are made longer
 # there, so that the polling sees them.
-TSCALE=1
-uname -r | grep -q -- '-ttp-debug$' && TSCALE=3
 
 # now_ms: the wall clock in ms (ttpconn's "at=" figures use the same
 # clock), in NOW
@@ -329,7 +327,7 @@ watch_conn()
 
 case_time_wait()
 {
-	local tw=$((2000 * TSCALE))
+	local tw=$((2000 * TIME_SCALE))
 
 	ns_sysctl "$A" net.ttp.tw_timeout_ms=$tw
 	bg ip netns exec "$B" "$TTPCONN" listen 7004 recveof close hold \
@@ -343,7 +341,7 @@ case_time_wait()
 	diag "TIME_WAIT (06) ended $SPAN ms after the close (net.ttp.tw_timeout_ms=$tw)"
 	expect_cmp "ms from close to the end of TIME_WAIT" "$SPAN" -ge $((tw - 50))
 	expect_cmp "ms from close to the end of TIME_WAIT" "$SPAN" -le \
-		$((tw + 1500 * TSCALE))
+		$((tw + 1500 * TIME_SCALE))
 	expect_line "$TMPD/b" recveof ok 5
 	expect_eq "bytes B received" 1000 "$(field received)"
 	expect_eq "B's connection (its LAST_ACK ended)" "" \
@@ -352,7 +350,7 @@ case_time_wait()
 
 case_fin_wait2()
 {
-	local fin=$((2 * TSCALE))
+	local fin=$((2 * TIME_SCALE))
 
 	# an orphan whose peer never closes waits net.ttp.fin_timeout s
 	ns_sysctl "$A" net.ttp.fin_timeout=$fin
@@ -367,7 +365,7 @@ case_fin_wait2()
 	expect_cmp "ms from close to the end of FIN_WAIT2" "$SPAN" -ge \
 		$((fin * 1000 - 50))
 	expect_cmp "ms from close to the end of FIN_WAIT2" "$SPAN" -le \
-		$((fin * 1000 + 1500 * TSCALE))
+		$((fin * 1000 + 1500 * TIME_SCALE))
 }
 
 # fresh CASE: a case on a link with no netem left by an earlier one

@@ -13,9 +13,7 @@
 
 source "$(dirname "$0")/ttp_lib.sh"
 
-TTPPERF=${TTPPERF:-$TTP_DIR/../userspace/ttpperf}
-SCALE=1
-ttp_debug_kernel && SCALE=3
+TTPPERF=${TTPPERF:-$TTP_TOOLS/ttpperf}
 IP_B=10.0.1.2
 PORT=5301
 
@@ -32,7 +30,7 @@ perf()
 	local ns=$1 rc
 
 	shift
-	OUT=$(ip netns exec "$ns" timeout $((60 * SCALE)) "$TTPPERF" -q -J "$@" \
+	OUT=$(ip netns exec "$ns" timeout $((60 * TIME_SCALE)) "$TTPPERF" -q -J "$@" \
 	      2> "$TMPD/err")
 	rc=$?
 	expect_eq "ttpperf $* exit status (stderr: $(cat "$TMPD/err"))" 0 $rc

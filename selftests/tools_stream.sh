@@ -11,11 +11,10 @@
 
 source "$(dirname "$0")/ttp_lib.sh"
 
-TTPCAT=${TTPCAT:-$TTP_DIR/../userspace/ttpcat}
-TTPSTAT=${TTPSTAT:-$TTP_DIR/../userspace/ttpstat}
+TTPCAT=${TTPCAT:-$TTP_TOOLS/ttpcat}
+TTPSTAT=${TTPSTAT:-$TTP_TOOLS/ttpstat}
 # ttpcat's time limits (a process left behind by a failure ends by then)
-SCALE=1
-ttp_debug_kernel && SCALE=3
+# are scaled by TIME_SCALE
 IP_A=10.0.1.1
 IP_B=10.0.1.2
 
@@ -106,11 +105,11 @@ copy_both()
 
 	head -c "$2" /dev/urandom > "$TMPD/from_a"
 	head -c "$3" /dev/urandom > "$TMPD/from_b"
-	bg_cat $((80 * SCALE)) "$TMPD/from_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l "$port"
+	bg_cat $((80 * TIME_SCALE)) "$TMPD/from_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l "$port"
 	srv=$!
 	wait_until 10 port_bound "$B" "$port" 0A ||
 		fail "ttpcat -l $port: no listener"
-	ip netns exec "$A" timeout $((80 * SCALE)) "$TTPCAT" "$IP_B" "$port" \
+	ip netns exec "$A" timeout $((80 * TIME_SCALE)) "$TTPCAT" "$IP_B" "$port" \
 		< "$TMPD/from_a" > "$TMPD/at_a" 2> "$TMPD/err_a"
 	rc=$?
 	expect_eq "client's exit status (stderr: $(cat "$TMPD/err_a"))" 0 $rc
@@ -158,7 +157,7 @@ case_keep()
 	bg_cat 0 /dev/null "$TMPD/at_b" "$TMPD/err_b" "$B" -l -k 7102
 	wait_until 10 port_bound "$B" 7102 0A || fail "ttpcat -l -k: no listener"
 	for i in 1 2; do
-		ip netns exec "$A" timeout $((30 * SCALE)) "$TTPCAT" "$IP_B" 7102 \
+		ip netns exec "$A" timeout $((30 * TIME_SCALE)) "$TTPCAT" "$IP_B" 7102 \
 			< "$TMPD/c$i" > "$TMPD/at_a" 2> "$TMPD/err_a"
 		rc=$?
 		expect_eq "client $i's exit status ($(cat "$TMPD/err_a"))" 0 $rc
@@ -182,15 +181,15 @@ case_one_connection()
 
 	exec 3<> "$TMPD/fifo_a" 4<> "$TMPD/fifo_b"
 	echo first > "$TMPD/msg"
-	bg_cat $((30 * SCALE)) "$TMPD/fifo_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l 7103
+	bg_cat $((30 * TIME_SCALE)) "$TMPD/fifo_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l 7103
 	srv=$!
 	wait_until 10 port_bound "$B" 7103 0A || fail "ttpcat -l: no listener"
-	bg_cat $((30 * SCALE)) "$TMPD/fifo_a" "$TMPD/at_a" "$TMPD/err_a" "$A" "$IP_B" 7103
+	bg_cat $((30 * TIME_SCALE)) "$TMPD/fifo_a" "$TMPD/at_a" "$TMPD/err_a" "$A" "$IP_B" 7103
 	cli=$!
 	cat "$TMPD/msg" >&3
 	wait_until 10 size_is "$TMPD/at_b" 6 || fail "the line did not arrive"
 	! port_bound "$B" 7103 0A || fail "still listening after accept"
-	ip netns exec "$A" timeout $((10 * SCALE)) "$TTPCAT" "$IP_B" 7103 < /dev/null \
+	ip netns exec "$A" timeout $((10 * TIME_SCALE)) "$TTPCAT" "$IP_B" 7103 < /dev/null \
 		> "$TMPD/out2" 2> "$TMPD/err2"
 	rc=$?
 	expect_eq "second client's exit status" 1 $rc
@@ -212,7 +211,7 @@ case_refused()
 
 	a0=$(snmp "$A" AttemptFails InRsts)
 	b0=$(snmp "$B" OutRsts)
-	ip netns exec "$A" timeout $((10 * SCALE)) "$TTPCAT" "$IP_B" 7199 < /dev/null \
+	ip netns exec "$A" timeout $((10 * TIME_SCALE)) "$TTPCAT" "$IP_B" 7199 < /dev/null \
 		> "$TMPD/out" 2> "$TMPD/err"
 	rc=$?
 	expect_eq "exit status" 1 $rc
@@ -259,7 +258,7 @@ case_reset()
 	bg_cat 0 "$TMPD/fifo_b" "$TMPD/fifo_a" /dev/null "$B" -l 7104
 	srv=$!
 	wait_until 10 port_bound "$B" 7104 0A || fail "ttpcat -l: no listener"
-	bg_cat $((60 * SCALE)) /dev/zero /dev/null "$TMPD/err_a" "$A" "$IP_B" 7104
+	bg_cat $((60 * TIME_SCALE)) /dev/zero /dev/null "$TMPD/err_a" "$A" "$IP_B" 7104
 	cli=$!
 	wait_until 20 rxq_over "$B" 7104 65536 ||
 		fail "the listener's socket never held 64 KB unread: $(ip netns exec "$B" cat /proc/net/ttp; ip netns exec "$A" cat /proc/net/ttp)"
@@ -287,7 +286,7 @@ case_ttpstat()
 
 	PORT=7105
 	exec 3<> "$TMPD/fifo_a" 4<> "$TMPD/fifo_b"
-	bg_cat $((60 * SCALE)) "$TMPD/fifo_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l -k 7105
+	bg_cat $((60 * TIME_SCALE)) "$TMPD/fifo_b" "$TMPD/at_b" "$TMPD/err_b" "$B" -l -k 7105
 	wait_until 10 port_bound "$B" 7105 0A || fail "ttpcat -l: no listener"
 	l="LISTEN stream 0 16 0.0.0.0:7105 0.0.0.0:*"	# Send-Q: the backlog of -k
 	expect_stat "B" "$B" "$l"
@@ -296,7 +295,7 @@ case_ttpstat()
 	expect_stat "B, -u" "$B" "" -u
 	expect_stat "A" "$A" ""
 
-	bg_cat $((60 * SCALE)) "$TMPD/fifo_a" "$TMPD/at_a" "$TMPD/err_a" "$A" "$IP_B" 7105
+	bg_cat $((60 * TIME_SCALE)) "$TMPD/fifo_a" "$TMPD/at_a" "$TMPD/err_a" "$A" "$IP_B" 7105
 	cli=$!
 	head -c 1000 /dev/urandom > "$TMPD/m1"
 	head -c 500 /dev/urandom > "$TMPD/m2"

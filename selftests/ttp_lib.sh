@@ -44,6 +44,12 @@ ttp_debug_kernel()
 	uname -r | grep -q -- '-ttp-debug$'
 }
 
+# The factor for a script's time limits: 3 on the debug kernel, else 1
+TIME_SCALE=1
+ttp_debug_kernel && TIME_SCALE=3
+# The userspace tools (ttpcat, ttpstat, ttpperf)
+TTP_TOOLS=${TTP_TOOLS:-$TTP_DIR/../userspace}
+
 diag()
 {
 	echo "# $*"
