@@ -11,7 +11,8 @@
  * request/response: transactions/s, mean, p50, p99), crr (connect, one
  * request/response, close: transactions/s and the same latencies), dgram
  * (datagrams of -S bytes as fast as they go: sent and received per second,
- * loss). FAMILY (-f): ttp, tcp or unix for the stream tests; ttp, udp or
+ * loss), idle (-n connections that send nothing, held for -l seconds:
+ * what idle connections cost). FAMILY (-f): ttp, tcp or unix for the stream tests; ttp, udp or
  * unix for dgram. AF_UNIX uses abstract names, so its client and server
  * share a network namespace.
  *
