@@ -64,19 +64,16 @@ record() {
 
 # one_round SETTING: each test once, for TTP and its peer (and AF_UNIX for "off")
 one_round() {
-	local s=$1 t
+	local s=$1 t name opts peer
 	for t in "bulk:" "rr:-m rr" "crr:-m crr" "dg64:-m dgram -S 64" "dg1400:-m dgram -S 1400"; do
+		name=${t%%:*} opts=${t#*:} peer=tcp
+		[[ $name == dg* ]] && peer=udp
 		# shellcheck disable=SC2086 # the test's options, one per word
-		record "$s/${t%%:*}/ttp" A -c $IP_B -l "$SECS" ${t#*:}
-		if [[ $t == dg* ]]; then
-			# shellcheck disable=SC2086
-			record "$s/${t%%:*}/ref" A -c $IP_B -l "$SECS" -f udp ${t#*:}
-		else
-			# shellcheck disable=SC2086
-			record "$s/${t%%:*}/ref" A -c $IP_B -l "$SECS" -f tcp ${t#*:}
-		fi
+		record "$s/$name/ttp" A -c $IP_B -l "$SECS" $opts
 		# shellcheck disable=SC2086
-		[ "$s" != off ] || record "$s/${t%%:*}/unix" B -c - -l "$SECS" -f unix ${t#*:}
+		record "$s/$name/ref" A -c $IP_B -l "$SECS" -f $peer $opts
+		# shellcheck disable=SC2086
+		[ "$s" != off ] || record "$s/$name/unix" B -c - -l "$SECS" -f unix $opts
 	done
 }
 
