@@ -17,6 +17,11 @@
  * datagrams that were sent but never arrived (a failed allocation on the
  * receive path drops them silently, as udp does). A receive that finds
  * nothing because its send failed counts as neither.
+ *
+ * The buffers are written before the first call: a page of them first
+ * touched inside a send or receive is allocated with ttp.ko on the stack,
+ * and when fail_page_alloc fails it, the copy returns EFAULT, as TCP's
+ * and UDP's would; that is not the failure this workload looks for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -126,6 +131,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	memset(in, 0, sizeof(in));
+	memset(buf + sizeof("payload"), 'x', sizeof(buf) - sizeof("payload"));
 	for (i = 0; i < iter; i++)
 		if (round_trip(fam))
 			return 1;

@@ -17,6 +17,11 @@
  * again); ENOMEM or ENOBUFS from send is unexpected. Prints "rounds=N complete=C
  * calls=K injected=M" (complete: rounds whose data all arrived) and exits
  * 0 when every failure was clean, 1 otherwise.
+ *
+ * pump()'s buffer is written before each receive: a stack page first
+ * touched by the copy inside recv() is allocated with ttp.ko on the stack,
+ * and when fail_page_alloc fails it, recv() returns EFAULT, as TCP's would;
+ * that is not the failure this workload looks for.
  */
 #include <errno.h>
 #include <poll.h>
@@ -77,6 +82,7 @@ static int pump(struct end *e, short revents)
 		}
 	}
 	if (!e->eof && (revents & (POLLIN | POLLHUP | POLLERR))) {
+		memset(buf, 0, sizeof(buf));
 		n = recv(e->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN)
 			return 0;
