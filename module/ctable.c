@@ -22,6 +22,7 @@
 #include <linux/random.h>
 #include <linux/vmalloc.h>
 #include <net/inet_hashtables.h>
+#include <net/secure_seq.h>
 
 #include "stream.h"
 
@@ -35,6 +36,7 @@ MODULE_PARM_DESC(conn_hash_bits,
 struct ttp_ctable {
 	spinlock_t		lock;	/* writers of every chain, BHs off */
 	u32			conn_mask;	/* chains - 1; set once */
+	u32			connect_next;	/* RFC 6056's next_ephemeral; lock */
 	struct hlist_head	listen[TTP_PORT_HASH_SIZE];
 	struct hlist_head	bind[TTP_PORT_HASH_SIZE];
 	struct hlist_nulls_head	conn[];
@@ -373,6 +375,21 @@ static bool ttp_port_shareable(struct ttp_ctable *ct, const struct sock *sk,
 }
 
 /*
+ * Where connect()'s search of the ephemeral range starts: RFC 6056 3.3.3,
+ * as TCP's (__inet_hash_connect()): a keyed hash of the addresses and the
+ * peer's port, plus a per-namespace counter that moves past every port
+ * taken. Consecutive connections to one peer walk the range rather than
+ * draw from it at random, so a port comes back to that peer only after
+ * the rest of the range has been used, not while the peer may still hold
+ * it in TIME_WAIT. ct->lock held.
+ */
+static u32 ttp_connect_start(struct ttp_ctable *ct, const struct sock *sk)
+{
+	return (u32)secure_ipv4_port_ephemeral(sk->sk_rcv_saddr, sk->sk_daddr,
+					       sk->sk_dport) + ct->connect_next;
+}
+
+/*
  * connect(): with the peer and local address set, give an unbound @sk an
  * ephemeral port whose 4-tuple is unused, and enter the connection table.
  * Returns 0, -EADDRNOTAVAIL (no port, or the bound port's 4-tuple is in
@@ -381,7 +398,7 @@ static bool ttp_port_shareable(struct ttp_ctable *ct, const struct sock *sk,
 int ttp_stream_connect_port(struct sock *sk)
 {
 	struct ttp_ctable *ct = ttp_ct(sock_net(sk));
-	int low, n, i, p, err = -EADDRNOTAVAIL;
+	int low, high, n, i, p, err = -EADDRNOTAVAIL;
 	u32 start;
 
 	spin_lock_bh(&ct->lock);
@@ -392,12 +409,15 @@ int ttp_stream_connect_port(struct sock *sk)
 		}
 		goto out;
 	}
-	n = ttp_ephemeral(sk, &low, &start);
+	ttp_port_range(sock_net(sk), &low, &high);
+	n = high - low + 1;
+	start = ttp_connect_start(ct, sk);
 	for (i = 0; i < n; i++) {
 		p = low + (start + i) % n;
 		if (ttp_port_shareable(ct, sk, p)) {
 			ttp_stream_add_port(ct, sk, p);
 			__ttp_ctable_hash(ct, sk);
+			ct->connect_next += i + 1;
 			err = 0;
 			break;
 		}

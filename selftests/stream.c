@@ -893,6 +893,43 @@ TEST_F(stream, reuseaddr_time_wait)
 	ASSERT_LE(0, self->s);
 }
 
+/*
+ * Consecutive connections to one peer take ports that walk the ephemeral
+ * range (RFC 6056 3.3.3, TCP's __inet_hash_connect()) rather than ports
+ * drawn at random: 500 connections, each closed by the server first (the
+ * server then holds the 4-tuple in TIME_WAIT), have 500 different local
+ * ports, so no SYN meets the server's TIME_WAIT. From a random start, two
+ * of 500 draws from the 28,232 ports coincide 99 times in 100.
+ */
+TEST_F(stream, connect_ports_walk_the_range)
+{
+	static bool seen[65536];
+	struct sockaddr_in a;
+	socklen_t len;
+	uint16_t port;
+	int i;
+
+	memset(seen, 0, sizeof(seen));
+	self->l = listener(_metadata, self, 8);
+	for (i = 0; i < 500; i++) {
+		self->c = new_sock(self);
+		ASSERT_LE(0, self->c);
+		ASSERT_EQ(0, connect_to(self, self->c, self->port))
+			TH_LOG("connection %d: %s", i, strerror(errno));
+		self->s = accept(self->l, NULL, NULL);
+		ASSERT_LE(0, self->s);
+		len = sizeof(a);
+		ASSERT_EQ(0, getsockname(self->c, SA(&a), &len));
+		port = ntohs(a.sin_port);
+		ASSERT_FALSE(seen[port])
+			TH_LOG("connection %d: port %u again", i, port);
+		seen[port] = true;
+		close(self->s);
+		close(self->c);
+		self->s = self->c = -1;
+	}
+}
+
 TEST_F(stream, names)
 {
 	struct sockaddr_in a, b;
