@@ -45,6 +45,11 @@ static struct sk_buff *ttp_new_tail(struct sock *sk)
 	}
 	sk_mem_charge(sk, skb->truesize);
 	skb_reserve(skb, MAX_HEADER + TTP_STREAM_MAX_HDR);
+	/*
+	 * Not CHECKSUM_NONE, as TCP's: the copy into it sums nothing. Each
+	 * transmission's clone gets its checksum (ttp_stream_build()).
+	 */
+	skb->ip_summed = CHECKSUM_PARTIAL;
 	TTP_STREAM_CB(skb)->seq = tsk->write_seq;
 	TTP_STREAM_CB(skb)->end_seq = tsk->write_seq;
 	TTP_STREAM_CB(skb)->flags = 0;

@@ -122,7 +122,8 @@ static void ttp_write_options(struct sock *sk, u8 *opt, u16 flags)
 
 /*
  * Push the stream header (and options) in front of @skb's payload and fill
- * it for the state @sk is in; then the checksum.
+ * it for the state @sk is in; then the checksum: the device's to finish
+ * when the route's can sum any protocol, else computed here.
  */
 static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 			     u16 flags)
@@ -152,7 +153,10 @@ static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 	}
 	if (olen)
 		ttp_write_options(sk, (u8 *)(sh + 1), flags);
-	ttp_set_checksum(skb, sk->sk_rcv_saddr, sk->sk_daddr);
+	if (sk->sk_route_caps & NETIF_F_HW_CSUM)
+		ttp_set_checksum_partial(skb, sk->sk_rcv_saddr, sk->sk_daddr);
+	else
+		ttp_set_checksum(skb, sk->sk_rcv_saddr, sk->sk_daddr);
 }
 
 /*

@@ -258,6 +258,7 @@ int ttp_hdr_check(const struct sk_buff *skb);
 void ttp_push_header(struct sk_buff *skb, __be16 sport, __be16 dport,
 		     u8 type, __be16 flags);
 void ttp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr);
+void ttp_set_checksum_partial(struct sk_buff *skb, __be32 saddr, __be32 daddr);
 bool ttp_checksum_bad(struct sk_buff *skb);
 
 /* output.c */

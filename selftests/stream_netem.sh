@@ -199,13 +199,51 @@ case_mixed()
 	expect_cmp "RetransSegs delta" "$RETR" -gt 0
 }
 
+# offloads NS DEV on|off: the veth end's checksum offloads, both ways
+offloads()
+{
+	ip netns exec "$1" ethtool -K "$2" tx "$3" rx "$3" > /dev/null
+}
+
+# Checksum offload. A stream whose route's device sums any protocol (veth,
+# loopback) leaves its segments' checksum to the device: the field holds
+# only the pseudo-header's sum (CHECKSUM_PARTIAL). Turned off under a live
+# connection (tx off), the stack finishes each segment in software from
+# that sum (skb_checksum_help()), and with rx off the receiving end checks
+# every segment instead of trusting the veth. A slow reader (4 KB per
+# 20 ms) keeps most of the transfer for after the switch: every byte must
+# arrive, no checksum be bad, and B take in 100 segments or more after.
+case_csum_offload_off()
+{
+	local n=400000 x c0 c1 s0 s1
+
+	# a clean link: the cells before leave their netem in place
+	tc -n "$A" qdisc del dev va root 2> /dev/null
+	tc -n "$B" qdisc del dev vb root 2> /dev/null
+	c0=$(snmp "$B" InCsumErrors)
+	xfer "$n" 0 -s 20 > "$TMPD/xfer" 2>&1 &
+	x=$!
+	wait_until 10 port_bound "$B" 7000 01 || fail "no connection on port 7000"
+	offloads "$A" va off || fail "ethtool on va"
+	offloads "$B" vb off || fail "ethtool on vb"
+	s0=$(snmp "$B" InSegs)
+	wait "$x" || { cat "$TMPD/xfer"; fail "bytes lost or damaged"; }
+	s1=$(snmp "$B" InSegs)
+	c1=$(snmp "$B" InCsumErrors)
+	offloads "$A" va on
+	offloads "$B" vb on
+	diag "B: InSegs +$((s1 - s0)) after tx and rx checksumming went off, InCsumErrors +$((c1 - c0))"
+	expect_eq "B's InCsumErrors delta" 0 $((c1 - c0))
+	expect_cmp "B's InSegs after the switch" $((s1 - s0)) -ge 100
+}
+
 require_basics
 [ -x "$TTPSTREAM" ] || bail_out "$TTPSTREAM not built"
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 
 BACKOFF=${NETEM_DEFAULT_BACKOFF:-0}
-tap_begin $((11 + BACKOFF))
+tap_begin $((12 + BACKOFF))
 run_case "stream_netem: clean, 4 MB each way" case_clean
 run_case "stream_netem: clean, a slow reader: the window holds, nothing resent" case_slow_reader
 run_case "stream_netem: one segment lost: one fast retransmit, no timeout" case_one_loss
@@ -222,4 +260,5 @@ run_case "stream_netem: 5% duplication" case_duplicate
 run_case "stream_netem: 2% corruption, checksum errors counted" case_corrupt
 run_case "stream_netem: delay with jitter" case_jitter
 run_case "stream_netem: mixed impairments" case_mixed
+run_case "stream_netem: checksum offload turned off under a live connection" case_csum_offload_off
 tap_end
