@@ -41,6 +41,11 @@ ttp_register_net_sysctl(struct net *net, const char *path,
 #define TTP_SOCKADDR	struct sockaddr
 #endif
 
+/* 6.10 moved sk_under_memory_pressure() and its kin out of <net/sock.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#include <net/proto_memory.h>
+#endif
+
 /* 6.16 renamed from_timer() to timer_container_of(). */
 #ifndef timer_container_of
 #define timer_container_of(var, t, field)	from_timer(var, t, field)

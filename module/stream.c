@@ -192,6 +192,9 @@ static void ttp_stream_fresh(struct sock *sk)
 	tsk->oow_ack_sent = 0;
 	tsk->quickack_budget = 0;
 	tsk->unacked_full = 0;
+	tsk->rcv_rtt_us = 0;
+	tsk->rcvq_space = 0;
+	tsk->rcvq_time_us = 0;
 	tsk->bytes_sent = 0;
 	tsk->bytes_retrans = 0;
 	tsk->bytes_acked = 0;

@@ -86,6 +86,8 @@
  * (TSvals count microseconds: 2^31 of them, as TCP's TCP_PAWS_WRAP).
  */
 #define TTP_PAWS_WINDOW		1
+/* A receiver's RTT sample above this is no sample (auto-tuning). */
+#define TTP_RCV_RTT_MAX_US	(10 * USEC_PER_SEC)
 #define TTP_PAWS_IDLE		(INT_MAX / USEC_PER_SEC)
 /* Data segments acknowledged at once after the handshake, as TCP's. */
 #define TTP_QUICKACKS		16
@@ -143,6 +145,12 @@ struct ttp_stream_sock {
 
 	struct ttp_rto		rto;
 	struct ttp_cong		cong;
+
+	/* receive buffer auto-tuning (stream_mem.c), socket lock */
+	u32			rcv_rtt_us;	/* RTT as the receiver sees it, 0 none */
+	u32			rcvq_space;	/* most the reader took in one RTT */
+	u32			rcvq_seq;	/* copied_seq when this RTT began */
+	u64			rcvq_time_us;	/* when it began, 0 not yet */
 
 	/* RTT measurement: one segment timed at a time (Karn: never a resent one) */
 	u32			rtt_seq;	/* ack that completes the sample */
@@ -330,6 +338,9 @@ int ttp_stream_set_mss(struct sock *sk);
 int ttp_mem_init(struct proto *prot);
 void ttp_mem_charge_forced(struct sock *sk, int size);
 int ttp_mem_wmem_schedule(struct sock *sk, int size);
+void ttp_rcv_rtt_sample(struct ttp_stream_sock *tsk,
+			const struct ttp_stream_cb *cb);
+void ttp_rcv_space_adjust(struct sock *sk);
 void ttp_mem_exit(void);
 
 /* stream_timer.c */

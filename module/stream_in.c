@@ -895,6 +895,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		}
 		if (end - tsk->rcv_nxt >= tsk->mss)
 			tsk->unacked_full++;
+		ttp_rcv_rtt_sample(tsk, cb);
 		gap = !RB_EMPTY_ROOT(&tsk->ofo_root);	/* maybe pruned */
 		skb_set_owner_r(skb, sk);
 		ttp_queue_rcv(sk, skb, end);

@@ -195,7 +195,10 @@ error:
 	return err;
 }
 
-/* After the reader made room: a window update if the window grew enough. */
+/*
+ * After the reader made room: the buffer maybe grown (auto-tuning), and a
+ * window update if the window grew enough.
+ */
 static void ttp_stream_read_done(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
@@ -204,6 +207,7 @@ static void ttp_stream_read_done(struct sock *sk)
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
 	    sk->sk_state != TCP_FIN_WAIT2)
 		return;
+	ttp_rcv_space_adjust(sk);
 	if (ttp_stream_rcv_window(sk) >= cur + 2 * tsk->mss ||
 	    (!cur && ttp_stream_rcv_window(sk)))
 		ttp_stream_send_ack(sk);

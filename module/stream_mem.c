@@ -34,7 +34,10 @@ static DEFINE_PER_CPU(int, ttp_memory_per_cpu_fw_alloc);
 static struct percpu_counter ttp_sockets_allocated;
 static unsigned long ttp_memory_pressure;
 static long ttp_sysctl_mem[3];
-/* Only [0] is read (sk_get_rmem0/wmem0): the per-socket minimum, bytes. */
+/*
+ * Bytes. [0], the per-socket minimum, is read through sk_get_rmem0/wmem0;
+ * rmem[2] bounds auto-tuning (ttp_rcv_space_adjust()); the rest is unused.
+ */
 static int ttp_sysctl_rmem[3] = { PAGE_SIZE, 131072, 6291456 };
 static int ttp_sysctl_wmem[3] = { PAGE_SIZE, 16384, 4194304 };
 static struct ctl_table_header *ttp_mem_sysctl;
@@ -85,6 +88,62 @@ int ttp_mem_wmem_schedule(struct sock *sk, int size)
 		return size;
 	left = ttp_sysctl_wmem[0] - sk->sk_wmem_queued;
 	return left > 0 ? min(left, size) : 0;
+}
+
+/*
+ * A round trip as the receiver sees it, for auto-tuning: from an ACK of
+ * ours to the data it let in, which echoes its TSval (as TCP's
+ * tcp_rcv_rtt_measure_ts()), smoothed by 1/8. An echo from the future or
+ * older than TTP_RCV_RTT_MAX_US is no sample.
+ */
+void ttp_rcv_rtt_sample(struct ttp_stream_sock *tsk,
+			const struct ttp_stream_cb *cb)
+{
+	u32 rtt;
+
+	if (!cb->has_ts || !cb->tsecr)
+		return;
+	rtt = (u32)ttp_clock_us() - cb->tsecr;
+	if (rtt > TTP_RCV_RTT_MAX_US)
+		return;
+	rtt = max(rtt, 1U);
+	if (tsk->rcv_rtt_us)
+		rtt = tsk->rcv_rtt_us - (tsk->rcv_rtt_us >> 3) + (rtt >> 3);
+	tsk->rcv_rtt_us = max(rtt, 1U);
+}
+
+/*
+ * Receive buffer auto-tuning, as TCP's (tcp_rcv_space_adjust(), "dynamic
+ * right-sizing"): once a round trip, the bytes the reader took in it; at a
+ * new high, the buffer grows so that the sender may have twice that, and
+ * 16 segments more, in flight. The window is half the free buffer
+ * (ttp_stream_rcv_window()), so the buffer is twice that window, up to
+ * sysctl_rmem[2] (6 MB, tcp_rmem's). Not when the user set SO_RCVBUF, nor
+ * under memory pressure; it never shrinks. Without timestamps the round
+ * trip is the sender's SRTT. After each read, socket lock held.
+ */
+void ttp_rcv_space_adjust(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 rtt = tsk->rcv_rtt_us ?: ttp_rto_srtt_us(&tsk->rto), copied;
+	u64 now = ttp_clock_us(), want;
+
+	if (tsk->rcvq_time_us) {
+		if (!rtt || now - tsk->rcvq_time_us < rtt)
+			return;
+		copied = tsk->copied_seq - tsk->rcvq_seq;
+		if (copied > tsk->rcvq_space) {
+			tsk->rcvq_space = copied;
+			want = 2 * (2 * (u64)copied + 16 * tsk->mss);
+			want = min_t(u64, want, ttp_sysctl_rmem[2]);
+			if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
+			    !sk_under_memory_pressure(sk) &&
+			    want > READ_ONCE(sk->sk_rcvbuf))
+				WRITE_ONCE(sk->sk_rcvbuf, want);
+		}
+	}
+	tsk->rcvq_seq = tsk->copied_seq;
+	tsk->rcvq_time_us = now;
 }
 
 /* Hook the accounting into the stream's proto, before proto_register(). */

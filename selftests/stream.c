@@ -1616,6 +1616,55 @@ TEST_F(stream, acks_into_a_shut_window)
 	ASSERT_EQ(0, wait_acked(self->c));
 }
 
+/*
+ * Receive buffer auto-tuning, as TCP's (tcp_rcv_space_adjust()): a reader
+ * of a bulk transfer has its receive buffer grown beyond the default, so
+ * that the window does not hold the sender back, up to 6 MB (tcp_rmem's
+ * maximum); one whose user set SO_RCVBUF keeps what was set.
+ */
+TEST_F(stream, rcvbuf_grows_with_the_reader)
+{
+	static unsigned char out[1 << 16];
+	struct timeval tv = { .tv_sec = 10 };
+	size_t n = 16 << 20, sent;
+	int i, before, after, st;
+	pid_t pid;
+
+	for (i = 0; i < 2; i++) {
+		pair_buf(_metadata, self, i ? 65536 : 0, 0);
+		before = get_int(self->s, SOL_SOCKET, SO_RCVBUF);
+		ASSERT_LT(0, before);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			setsockopt(self->c, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				   sizeof(tv));
+			for (sent = 0; sent < n; sent += sizeof(out)) {
+				fill(out, sizeof(out), sent);
+				if (send(self->c, out, sizeof(out), 0) !=
+				    sizeof(out))
+					_exit(1);
+			}
+			_exit(0);
+		}
+		ASSERT_EQ(0, drain(self->s, 0, n));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_EQ(0, st);
+		after = get_int(self->s, SOL_SOCKET, SO_RCVBUF);
+		if (i) {
+			ASSERT_EQ(before, after) TH_LOG("SO_RCVBUF set: %d, then %d",
+							before, after);
+		} else {
+			ASSERT_LT(before, after) TH_LOG("SO_RCVBUF stayed %d", after);
+			ASSERT_GE(6 << 20, after);
+		}
+		close(self->s);
+		close(self->c);
+		close(self->l);
+		self->s = self->c = self->l = -1;
+	}
+}
+
 /* SIOCOUTQ after a reset: what was never acknowledged, thrown away. */
 TEST_F(stream, outq_after_reset)
 {
