@@ -51,6 +51,48 @@ static int ttp_parse_options(struct sk_buff *skb, int hlen)
 }
 
 /*
+ * RFC 7323 5.3 (PAWS): with timestamps on, a segment whose TSval is older
+ * than ts_recent is an old duplicate (of this connection or an earlier one
+ * on the same ports: TTP's TSval is one clock for the host), unless
+ * ts_recent is too old to compare. 0 is no TSval (some stacks' SYNs).
+ */
+static bool ttp_paws_reject(const struct ttp_stream_sock *tsk,
+			    const struct ttp_stream_cb *cb)
+{
+	return tsk->ts_ok && cb->has_ts && tsk->ts_recent &&
+	       (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
+	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
+}
+
+/*
+ * RFC 6191, as TCP's tcp_timewait_state_process(): a SYN (no ACK, no RST)
+ * for a connection in TIME_WAIT opens a new one, through the listener, when
+ * it is newer than the old connection: not an old duplicate (PAWS), and
+ * with a sequence number beyond the old one's rcv_nxt or a TSval after the
+ * last one echoed. The old connection ends at once. Any other SYN is the
+ * old connection's to answer (a challenge ACK, RFC 5961 4.2), and so is
+ * every SYN while a process owns it. Softirq; true when @sk ended.
+ */
+static bool ttp_tw_reopen(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
+	bool newer;
+
+	if ((cb->flags & (TTP_SYN | TTP_ACK | TTP_RST)) != TTP_SYN)
+		return false;
+	bh_lock_sock(sk);
+	newer = !sock_owned_by_user(sk) && sk->sk_state == TCP_TIME_WAIT &&
+		!ttp_paws_reject(tsk, cb) &&
+		(ttp_seq_after(cb->seq, tsk->rcv_nxt) ||
+		 (cb->has_ts && (s32)(cb->tsval - tsk->ts_recent) > 0));
+	if (newer)
+		ttp_stream_done(sk);
+	bh_unlock_sock(sk);
+	return newer;
+}
+
+/*
  * Softirq: a checked stream segment, its header @hlen bytes long. Find its
  * connection (else a listener, else answer with a reset) and process it, or
  * queue it to the backlog while a process owns the socket. Consumes @skb.
@@ -80,6 +122,11 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 
 	sk = ttp_ctable_lookup(net, iph->saddr, sh->th.source, iph->daddr,
 			       sh->th.dest, inet_iif(skb));
+	if (sk && READ_ONCE(sk->sk_state) == TCP_TIME_WAIT &&
+	    ttp_tw_reopen(sk, skb)) {
+		sock_put(sk);
+		sk = NULL;
+	}
 	if (!sk)
 		sk = ttp_listener_lookup(net, iph->daddr, sh->th.dest,
 					 inet_iif(skb));
@@ -980,20 +1027,6 @@ static void ttp_seg_accepted(struct sock *sk, const struct ttp_stream_cb *cb)
 	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
 	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
 		ttp_store_ts_recent(tsk, cb->tsval);
-}
-
-/*
- * RFC 7323 5.3 (PAWS): with timestamps on, a segment whose TSval is older
- * than ts_recent is an old duplicate (of this connection or an earlier one
- * on the same ports: TTP's TSval is one clock for the host), unless
- * ts_recent is too old to compare. 0 is no TSval (some stacks' SYNs).
- */
-static bool ttp_paws_reject(const struct ttp_stream_sock *tsk,
-			    const struct ttp_stream_cb *cb)
-{
-	return tsk->ts_ok && cb->has_ts && tsk->ts_recent &&
-	       (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
-	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
 }
 
 /* Every state after SYN_SENT. */

@@ -953,8 +953,11 @@ TEST_F(wire, linger_waits_its_time)
 }
 
 /*
- * TIME_WAIT acknowledges a resent FIN again, and answers a new SYN on the
- * same ports with an ACK of what it holds (RFC 5961 4.2), staying.
+ * TIME_WAIT acknowledges a resent FIN again, and answers a SYN on the same
+ * ports that is not newer than the connection (its sequence number behind
+ * rcv_nxt, no timestamps) with an ACK of what it holds (RFC 5961 4.2),
+ * staying; a newer SYN ends it and the listener answers (RFC 6191), here
+ * once the socket is closed (ttpdrill's time_wait_syn.ttd keeps it open).
  */
 TEST_F(wire, time_wait_answers_fin_and_syn)
 {
@@ -972,9 +975,16 @@ TEST_F(wire, time_wait_answers_fin_and_syn)
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
 	INJECT(mk(TTP_FIN | TTP_ACK, self->rcv - 1, self->snd));
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
-	INJECT(mk(TTP_SYN, self->rcv + 100000, 0));
+	INJECT(mk(TTP_SYN, self->rcv - 100000, 0));
 	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
 	ASSERT_EQ(2, ttp_table_rows(false)) TH_LOG("the listener and TIME_WAIT");
+	close(self->s);		/* TIME_WAIT's alone now, as after close() */
+	self->s = -1;
+	INJECT(mk(TTP_SYN, self->rcv + 100000, 0));
+	expect(_metadata, self, &got, TTP_SYN | TTP_ACK, WIRE_ANY,
+	       self->rcv + 100001, 0, WAIT);
+	ASSERT_EQ(2, ttp_table_rows(false)) TH_LOG("the listener and SYN_RECV");
+	INJECT(mk(TTP_RST, self->rcv + 100001, 0));	/* leave nothing behind */
 }
 
 /*
