@@ -1620,7 +1620,9 @@ TEST_F(stream, acks_into_a_shut_window)
  * Receive buffer auto-tuning, as TCP's (tcp_rcv_space_adjust()): a reader
  * of a bulk transfer has its receive buffer grown beyond the default, so
  * that the window does not hold the sender back, up to 6 MB (tcp_rmem's
- * maximum); one whose user set SO_RCVBUF keeps what was set.
+ * maximum); one whose user set SO_RCVBUF keeps what was set. TCP's grows
+ * here on 6.12 but stays at 131072 on 7.2, whose auto-tuning differs: for
+ * TCP only "never shrinks" is asserted.
  */
 TEST_F(stream, rcvbuf_grows_with_the_reader)
 {
@@ -1655,7 +1657,10 @@ TEST_F(stream, rcvbuf_grows_with_the_reader)
 			ASSERT_EQ(before, after) TH_LOG("SO_RCVBUF set: %d, then %d",
 							before, after);
 		} else {
-			ASSERT_LT(before, after) TH_LOG("SO_RCVBUF stayed %d", after);
+			ASSERT_LE(before, after);
+			if (!variant->tcp)
+				ASSERT_LT(before, after)
+					TH_LOG("SO_RCVBUF stayed %d", after);
 			ASSERT_GE(6 << 20, after);
 		}
 		close(self->s);
