@@ -145,7 +145,10 @@ case_loss5()
 # seconds takes minutes now and then (as TCP's would). The cell bounds the
 # backoff at 1 s (net.ttp.rto_max_ms, as Linux 6.15's tcp_rto_max_ms) so
 # that its time is bounded too, and allows a SYN 20 resends; the backoff
-# itself is stream_timers' and the unit tests' concern.
+# itself is stream_timers' and the unit tests' concern. Timeouts are
+# likely here but not certain: the debug kernel's quarter dose (some 18
+# segments each way) once recovered from all its losses by fast
+# retransmit, so the diag line shows them and nothing asserts them.
 case_loss20()
 {
 	ns_sysctl "$A" net.ttp.rto_max_ms=1000 net.ttp.syn_retries=20
@@ -154,7 +157,6 @@ case_loss20()
 	ns_sysctl "$A" net.ttp.rto_max_ms=120000 net.ttp.syn_retries=6
 	ns_sysctl "$B" net.ttp.rto_max_ms=120000 net.ttp.syn_retries=6
 	expect_cmp "RetransSegs delta" "$RETR" -gt 0
-	expect_cmp "Timeouts delta" "$TMO" -gt 0
 }
 
 # The same 20% with the default backoff (RTO up to 120 s, 6 SYN resends):
@@ -211,22 +213,25 @@ offloads()
 # connection (tx off), the stack finishes each segment in software from
 # that sum (skb_checksum_help()), and with rx off the receiving end checks
 # every segment instead of trusting the veth. A slow reader (4 KB per
-# 20 ms) keeps most of the transfer for after the switch: every byte must
-# arrive, no checksum be bad, and B take in 100 segments or more after.
+# 50 ms, 15 s for all) keeps most of the transfer for after the switch,
+# which takes 5 s on the debug kernel: every byte must arrive, no
+# checksum be bad, and B take in 100 segments or more after.
 case_csum_offload_off()
 {
-	local n=400000 x c0 c1 s0 s1
+	local n=1200000 x c0 c1 s0 s1 t0
 
 	# a clean link: the cells before leave their netem in place
 	tc -n "$A" qdisc del dev va root 2> /dev/null
 	tc -n "$B" qdisc del dev vb root 2> /dev/null
 	c0=$(snmp "$B" InCsumErrors)
-	xfer "$n" 0 -s 20 > "$TMPD/xfer" 2>&1 &
+	xfer "$n" 0 -s 50 > "$TMPD/xfer" 2>&1 &
 	x=$!
 	wait_until 10 port_bound "$B" 7000 01 || fail "no connection on port 7000"
+	t0=$(date +%s%N)
 	offloads "$A" va off || fail "ethtool on va"
 	offloads "$B" vb off || fail "ethtool on vb"
 	s0=$(snmp "$B" InSegs)
+	diag "the switch took $((($(date +%s%N) - t0) / 1000000)) ms"
 	wait "$x" || { cat "$TMPD/xfer"; fail "bytes lost or damaged"; }
 	s1=$(snmp "$B" InSegs)
 	c1=$(snmp "$B" InCsumErrors)
