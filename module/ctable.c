@@ -293,13 +293,12 @@ static void ttp_stream_add_port(struct ttp_ctable *ct, struct sock *sk,
 	hlist_add_head_rcu(&sk->sk_bind_node, ttp_port_chain(ct, port));
 }
 
-/* The ephemeral range of @sk's namespace: low, size, and a random start. */
-static int ttp_ephemeral(struct sock *sk, int *low, u32 *start)
+/* The ephemeral range of @sk's namespace: its lowest port, and its size. */
+static int ttp_ephemeral(struct sock *sk, int *low)
 {
 	int high;
 
 	ttp_port_range(sock_net(sk), low, &high);
-	*start = get_random_u32_below(high - *low + 1);
 	return high - *low + 1;
 }
 
@@ -320,7 +319,8 @@ int ttp_stream_get_port(struct sock *sk, u16 port)
 		}
 		goto out;
 	}
-	n = ttp_ephemeral(sk, &low, &start);
+	n = ttp_ephemeral(sk, &low);
+	start = get_random_u32_below(n);
 	for (i = 0; i < n; i++) {
 		p = low + (start + i) % n;
 		if (!ttp_stream_port_taken(ct, sk, p)) {
@@ -398,7 +398,7 @@ static u32 ttp_connect_start(struct ttp_ctable *ct, const struct sock *sk)
 int ttp_stream_connect_port(struct sock *sk)
 {
 	struct ttp_ctable *ct = ttp_ct(sock_net(sk));
-	int low, high, n, i, p, err = -EADDRNOTAVAIL;
+	int low, n, i, p, err = -EADDRNOTAVAIL;
 	u32 start;
 
 	spin_lock_bh(&ct->lock);
@@ -409,8 +409,7 @@ int ttp_stream_connect_port(struct sock *sk)
 		}
 		goto out;
 	}
-	ttp_port_range(sock_net(sk), &low, &high);
-	n = high - low + 1;
+	n = ttp_ephemeral(sk, &low);
 	start = ttp_connect_start(ct, sk);
 	for (i = 0; i < n; i++) {
 		p = low + (start + i) % n;
