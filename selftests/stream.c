@@ -899,7 +899,10 @@ TEST_F(stream, reuseaddr_time_wait)
  * drawn at random: 500 connections, each closed by the server first (the
  * server then holds the 4-tuple in TIME_WAIT), have 500 different local
  * ports, so no SYN meets the server's TIME_WAIT. From a random start, two
- * of 500 draws from the 28,232 ports coincide 99 times in 100.
+ * of 500 draws from the 28,232 ports coincide 99 times in 100. TCP's walk
+ * steps by random amounts and may take a port back (on the debug kernel,
+ * once, at connection 406): for TCP every connect() must succeed, and
+ * only TTP's ports must all differ.
  */
 TEST_F(stream, connect_ports_walk_the_range)
 {
@@ -921,8 +924,9 @@ TEST_F(stream, connect_ports_walk_the_range)
 		len = sizeof(a);
 		ASSERT_EQ(0, getsockname(self->c, SA(&a), &len));
 		port = ntohs(a.sin_port);
-		ASSERT_FALSE(seen[port])
-			TH_LOG("connection %d: port %u again", i, port);
+		if (!variant->tcp)
+			ASSERT_FALSE(seen[port])
+				TH_LOG("connection %d: port %u again", i, port);
 		seen[port] = true;
 		close(self->s);
 		close(self->c);
