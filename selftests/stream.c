@@ -374,6 +374,25 @@ static long fill_up(int fd, size_t off)
 	return total;
 }
 
+/*
+ * Write @len bytes of the pattern from offset 0 to the blocking @fd in
+ * 64 KB sends, each waiting at most 10 s; 0, or -1 on a short send.
+ */
+static int send_pattern(int fd, size_t len)
+{
+	static unsigned char out[1 << 16];
+	struct timeval tv = { .tv_sec = 10 };
+	size_t sent;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (sent = 0; sent < len; sent += sizeof(out)) {
+		fill(out, sizeof(out), sent);
+		if (send(fd, out, sizeof(out), 0) != sizeof(out))
+			return -1;
+	}
+	return 0;
+}
+
 /* Read @len bytes of the pattern from offset @off; 0 or the first bad one. */
 static long drain(int fd, size_t off, size_t len)
 {
@@ -1586,9 +1605,8 @@ TEST_F(stream, zero_window_update)
  */
 TEST_F(stream, acks_into_a_shut_window)
 {
-	static unsigned char out[1 << 16];
 	struct timeval tv = { .tv_sec = 10 };
-	size_t n = 1 << 20, sent;
+	size_t n = 1 << 20;
 	long total, inq;
 	int st = -1;
 	pid_t pid;
@@ -1605,12 +1623,8 @@ TEST_F(stream, acks_into_a_shut_window)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		setsockopt(self->s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		for (sent = 0; sent < n; sent += sizeof(out)) {
-			fill(out, sizeof(out), sent);
-			if (send(self->s, out, sizeof(out), 0) != sizeof(out))
-				_exit(1);
-		}
+		if (send_pattern(self->s, n))
+			_exit(1);
 		_exit(wait_acked(self->s) ? 2 : 0);
 	}
 	ASSERT_EQ(0, drain(self->c, 0, n));
@@ -1630,9 +1644,7 @@ TEST_F(stream, acks_into_a_shut_window)
  */
 TEST_F(stream, rcvbuf_grows_with_the_reader)
 {
-	static unsigned char out[1 << 16];
-	struct timeval tv = { .tv_sec = 10 };
-	size_t n = 16 << 20, sent;
+	size_t n = 16 << 20;
 	int i, before, after, st;
 	pid_t pid;
 
@@ -1642,17 +1654,8 @@ TEST_F(stream, rcvbuf_grows_with_the_reader)
 		ASSERT_LT(0, before);
 		pid = fork();
 		ASSERT_LE(0, pid);
-		if (!pid) {
-			setsockopt(self->c, SOL_SOCKET, SO_SNDTIMEO, &tv,
-				   sizeof(tv));
-			for (sent = 0; sent < n; sent += sizeof(out)) {
-				fill(out, sizeof(out), sent);
-				if (send(self->c, out, sizeof(out), 0) !=
-				    sizeof(out))
-					_exit(1);
-			}
-			_exit(0);
-		}
+		if (!pid)
+			_exit(send_pattern(self->c, n) ? 1 : 0);
 		ASSERT_EQ(0, drain(self->s, 0, n));
 		ASSERT_EQ(pid, waitpid(pid, &st, 0));
 		ASSERT_EQ(0, st);
