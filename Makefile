@@ -82,7 +82,7 @@ lint:
 # kernel calls) compiled for the host with selftests/unit/shim standing in for
 # the kernel headers it includes, and run: TAP output, seconds, no VM or kernel
 # tree.
-UNIT_LOGIC := module/rto.c module/cong.c module/ofo.c
+UNIT_LOGIC := module/rto.c module/cong.c module/cubic.c module/ofo.c
 UNIT_SRC := $(UNIT_LOGIC) $(wildcard selftests/unit/*.c)
 UNIT_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-I$(CURDIR)/selftests/unit/shim

@@ -13,10 +13,53 @@
  * ssthresh (RFC 6582 3.2 step 3, option 2).
  */
 #include <linux/types.h>
+#include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/string.h>
 
 #include "cong.h"
 #include "seq.h"
+
+/* The algorithms, the default of a new system first. */
+static const struct ttp_cong_ops *const ttp_cong_list[] = {
+	&ttp_cubic_ops,
+	&ttp_newreno_ops,
+};
+
+/* The algorithm called @name, or NULL. */
+const struct ttp_cong_ops *ttp_cong_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ttp_cong_list); i++)
+		if (!strcmp(ttp_cong_list[i]->name, name))
+			return ttp_cong_list[i];
+	return NULL;
+}
+
+/*
+ * The names, separated by spaces, in @buf of @size bytes (NUL-terminated,
+ * cut short if it must): as tcp_available_congestion_control lists them.
+ */
+int ttp_cong_names(char *buf, int size)
+{
+	unsigned int i;
+	int len = 0, n;
+
+	if (size < 1)
+		return 0;
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(ttp_cong_list); i++) {
+		n = strlen(ttp_cong_list[i]->name);
+		if (len + !!i + n >= size)
+			break;
+		if (i)
+			buf[len++] = ' ';
+		memcpy(buf + len, ttp_cong_list[i]->name, n + 1);
+		len += n;
+	}
+	return len;
+}
 
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) bytes. */
 u32 ttp_cong_initial_window(u32 mss)
@@ -43,17 +86,28 @@ void ttp_cong_init(struct ttp_cong *c, const struct ttp_cong_ops *ops,
 }
 
 /*
+ * TTP_CONGESTION on a live connection: @ops takes over the window as it
+ * is, with its own state zeroed (as tcp_reinit_congestion_control()).
+ */
+void ttp_cong_switch(struct ttp_cong *c, const struct ttp_cong_ops *ops)
+{
+	c->ops = ops;
+	memset(c->priv, 0, sizeof(c->priv));
+}
+
+/*
  * An ACK that acknowledges acked (> 0) new bytes, moving snd_una to ack;
  * flight is what remains outstanding after it. Returns what to resend.
  */
 enum ttp_cong_action ttp_cong_ack(struct ttp_cong *c, u32 ack, u32 acked,
-				  u32 flight, u32 rtt_us)
+				  u32 flight, u32 rtt_us, u64 now_us)
 {
 	c->dupacks = 0;
 	c->rto_seen = false;
 
 	if (!c->in_recovery) {
-		c->ops->on_ack(c, acked, rtt_us);
+		if (!c->app_limited)
+			c->ops->on_ack(c, acked, rtt_us, now_us);
 		return TTP_CONG_NONE;
 	}
 
@@ -142,11 +196,12 @@ void ttp_cong_after_idle(struct ttp_cong *c)
 {
 	c->cwnd = min_t(u32, c->cwnd, ttp_cong_initial_window(c->mss));
 	c->bytes_acked = 0;
+	c->ops->on_idle(c);
 }
 
 /* NewReno */
 
-static void ttp_newreno_init(struct ttp_cong *c, bool syn_lost)
+void ttp_newreno_init(struct ttp_cong *c, bool syn_lost)
 {
 	/*
 	 * RFC 6928 2 (and RFC 5681 3.1): a lost SYN or SYN-ACK leaves an
@@ -155,24 +210,34 @@ static void ttp_newreno_init(struct ttp_cong *c, bool syn_lost)
 	c->cwnd = syn_lost ? c->mss : ttp_cong_initial_window(c->mss);
 }
 
-static void ttp_newreno_on_ack(struct ttp_cong *c, u32 acked, u32 rtt_us)
+/*
+ * Slow start, below ssthresh: RFC 5681 3.1 eq. 2, cwnd += min(N, SMSS).
+ * Returns the bytes acked beyond ssthresh, for congestion avoidance.
+ */
+u32 ttp_cong_slow_start(struct ttp_cong *c, u32 acked)
 {
-	u32 inc;
+	u32 inc = min(acked, c->mss);
 
+	if (inc < c->ssthresh - c->cwnd) {
+		c->cwnd += inc;
+		return 0;
+	}
+	/*
+	 * Slow start stops at ssthresh (RFC 5681 3.1 lets either rule run at
+	 * cwnd == ssthresh); the bytes beyond go to congestion avoidance.
+	 */
+	acked -= c->ssthresh - c->cwnd;
+	c->cwnd = c->ssthresh;
+	return acked;
+}
+
+static void ttp_newreno_on_ack(struct ttp_cong *c, u32 acked, u32 rtt_us,
+			       u64 now_us)
+{
 	if (c->cwnd < c->ssthresh) {
-		/* RFC 5681 3.1 eq. 2: slow start, cwnd += min(N, SMSS). */
-		inc = min(acked, c->mss);
-		if (inc < c->ssthresh - c->cwnd) {
-			c->cwnd += inc;
+		acked = ttp_cong_slow_start(c, acked);
+		if (!acked)
 			return;
-		}
-		/*
-		 * Slow start stops at ssthresh (RFC 5681 3.1 lets either
-		 * rule run at cwnd == ssthresh); the bytes beyond go to
-		 * congestion avoidance's count.
-		 */
-		acked -= c->ssthresh - c->cwnd;
-		c->cwnd = c->ssthresh;
 	}
 
 	/*
@@ -187,19 +252,19 @@ static void ttp_newreno_on_ack(struct ttp_cong *c, u32 acked, u32 rtt_us)
 }
 
 /* RFC 5681 3.1 eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS). */
-static u32 ttp_newreno_ssthresh(const struct ttp_cong *c, u32 flight)
+static u32 ttp_newreno_ssthresh(struct ttp_cong *c, u32 flight)
 {
 	return max_t(u32, flight / 2, 2 * c->mss);
 }
 
 /* RFC 5681 3.2 step 3: cwnd = ssthresh + 3 * SMSS. */
-static void ttp_newreno_enter_recovery(struct ttp_cong *c)
+void ttp_newreno_enter_recovery(struct ttp_cong *c)
 {
 	c->cwnd = c->ssthresh + 3 * c->mss;
 }
 
 /* RFC 5681 3.2 step 4: cwnd += SMSS for each further duplicate ACK. */
-static void ttp_newreno_on_dupack(struct ttp_cong *c)
+void ttp_newreno_on_dupack(struct ttp_cong *c)
 {
 	c->cwnd = min_t(u32, c->cwnd + c->mss, TTP_CWND_MAX);
 }
@@ -208,7 +273,7 @@ static void ttp_newreno_on_dupack(struct ttp_cong *c)
  * RFC 6582 3.2 step 3, partial ACK: deflate cwnd by the new data acked,
  * then add back SMSS if at least SMSS was acked. Never below one SMSS.
  */
-static void ttp_newreno_on_partial_ack(struct ttp_cong *c, u32 acked)
+void ttp_newreno_on_partial_ack(struct ttp_cong *c, u32 acked)
 {
 	c->cwnd = acked < c->cwnd ? c->cwnd - acked : 0;
 	if (acked >= c->mss)
@@ -217,15 +282,20 @@ static void ttp_newreno_on_partial_ack(struct ttp_cong *c, u32 acked)
 }
 
 /* RFC 6582 3.2 step 3, full ACK: cwnd = ssthresh (its option 2). */
-static void ttp_newreno_on_recovery_exit(struct ttp_cong *c, u32 flight)
+void ttp_newreno_on_recovery_exit(struct ttp_cong *c, u32 flight)
 {
 	c->cwnd = c->ssthresh;
 }
 
 /* RFC 5681 3.1: after a timeout cwnd = LW, the loss window, one SMSS. */
-static void ttp_newreno_on_rto(struct ttp_cong *c)
+void ttp_newreno_on_rto(struct ttp_cong *c)
 {
 	c->cwnd = c->mss;
+}
+
+/* Nothing to forget after an idle period. */
+static void ttp_newreno_on_idle(struct ttp_cong *c)
+{
 }
 
 const struct ttp_cong_ops ttp_newreno_ops = {
@@ -238,4 +308,5 @@ const struct ttp_cong_ops ttp_newreno_ops = {
 	.on_partial_ack		= ttp_newreno_on_partial_ack,
 	.on_recovery_exit	= ttp_newreno_on_recovery_exit,
 	.on_rto			= ttp_newreno_on_rto,
+	.on_idle		= ttp_newreno_on_idle,
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Congestion control of the TTP stream: a small ops struct, so another
- * algorithm can plug in, and NewReno (RFC 5681, RFC 6582) behind it.
+ * Congestion control of the TTP stream: a small ops struct, and two
+ * algorithms behind it: NewReno (RFC 5681, RFC 6582) here and CUBIC
+ * (RFC 9438, the default, as in Linux) in cubic.c. A socket picks one with
+ * TTP_CONGESTION, else takes its namespace's (net.ttp.congestion_control).
  *
  * Pure logic: no kernel calls, no locks of its own (one struct ttp_cong per
  * connection, under the socket lock), integers only, windows in bytes.
@@ -37,17 +39,21 @@ struct ttp_cong;
 
 /*
  * A congestion control algorithm. Every hook is mandatory; a new algorithm
- * may reuse NewReno's through ttp_newreno_ops. Hooks only change cwnd and
- * the algorithm's priv[] state, except init, which may also set ssthresh.
+ * may reuse NewReno's (declared below). Hooks only change cwnd and the
+ * algorithm's priv[] state, except init, which may also set ssthresh, and
+ * ssthresh, which returns it. priv[] is zero when an algorithm takes over.
  */
 struct ttp_cong_ops {
 	const char	*name;
 	/* Connection start: set cwnd, the initial window (1 SMSS after a lost SYN). */
 	void	(*init)(struct ttp_cong *c, bool syn_lost);
-	/* New data acknowledged outside recovery: grow cwnd. rtt_us 0: none. */
-	void	(*on_ack)(struct ttp_cong *c, u32 acked, u32 rtt_us);
-	/* ssthresh after a loss, given FlightSize (bytes outstanding). */
-	u32	(*ssthresh)(const struct ttp_cong *c, u32 flight);
+	/*
+	 * New data acknowledged outside recovery: grow cwnd. rtt_us 0: no
+	 * sample; now_us: the caller's clock (monotonic, microseconds).
+	 */
+	void	(*on_ack)(struct ttp_cong *c, u32 acked, u32 rtt_us, u64 now_us);
+	/* A loss (once per event): ssthresh, given FlightSize (bytes out). */
+	u32	(*ssthresh)(struct ttp_cong *c, u32 flight);
 	/* Fast retransmit: ssthresh is already set; set cwnd. */
 	void	(*enter_recovery)(struct ttp_cong *c);
 	/* Each further duplicate ACK during recovery. */
@@ -58,6 +64,8 @@ struct ttp_cong_ops {
 	void	(*on_recovery_exit)(struct ttp_cong *c, u32 flight);
 	/* Retransmission timeout: ssthresh is already set; set cwnd. */
 	void	(*on_rto)(struct ttp_cong *c);
+	/* Sending resumes after an idle RTO; cwnd is already cut back. */
+	void	(*on_idle)(struct ttp_cong *c);
 };
 
 /* One connection's congestion state, kept in the stream socket. */
@@ -72,7 +80,12 @@ struct ttp_cong {
 	bool	in_recovery;	/* between fast retransmit and the full ACK */
 	bool	partial_seen;	/* a partial ACK arrived in this recovery */
 	bool	rto_seen;	/* a timeout and no new data acked since */
-	u64	priv[4];	/* the algorithm's own state (NewReno: none) */
+	/*
+	 * Set by the caller: the sender has not been using the window
+	 * (RFC 7661), so an ACK must not grow it.
+	 */
+	bool	app_limited;
+	u64	priv[6];	/* the algorithm's own state (NewReno: none) */
 };
 
 /* What the caller must do after an ACK event. */
@@ -87,15 +100,28 @@ enum ttp_cong_action {
 };
 
 extern const struct ttp_cong_ops ttp_newreno_ops;
+extern const struct ttp_cong_ops ttp_cubic_ops;	/* cubic.c */
 
+const struct ttp_cong_ops *ttp_cong_find(const char *name);
+int ttp_cong_names(char *buf, int size);
 u32 ttp_cong_initial_window(u32 mss);
 void ttp_cong_init(struct ttp_cong *c, const struct ttp_cong_ops *ops,
 		   u32 mss, u32 iss, bool syn_lost);
+void ttp_cong_switch(struct ttp_cong *c, const struct ttp_cong_ops *ops);
 enum ttp_cong_action ttp_cong_ack(struct ttp_cong *c, u32 ack, u32 acked,
-				  u32 flight, u32 rtt_us);
+				  u32 flight, u32 rtt_us, u64 now_us);
 enum ttp_cong_action ttp_cong_dupack(struct ttp_cong *c, u32 ack,
 				     u32 snd_max, u32 flight);
 void ttp_cong_rto(struct ttp_cong *c, u32 snd_max, u32 flight);
 void ttp_cong_after_idle(struct ttp_cong *c);
+
+/* NewReno's hooks, for an algorithm to reuse. */
+u32 ttp_cong_slow_start(struct ttp_cong *c, u32 acked);
+void ttp_newreno_init(struct ttp_cong *c, bool syn_lost);
+void ttp_newreno_enter_recovery(struct ttp_cong *c);
+void ttp_newreno_on_dupack(struct ttp_cong *c);
+void ttp_newreno_on_partial_ack(struct ttp_cong *c, u32 acked);
+void ttp_newreno_on_recovery_exit(struct ttp_cong *c, u32 flight);
+void ttp_newreno_on_rto(struct ttp_cong *c);
 
 #endif /* _TTP_CONG_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-network-namespace state: the port table, the counters, the
- * net.ttp.local_port_range sysctl and the /proc/net files.
+ * net.ttp sysctls and the /proc/net files.
  */
 #include <linux/slab.h>
 #include <linux/sysctl.h>
@@ -51,6 +51,50 @@ static int ttp_port_range_handler(TTP_CTL_TABLE *table, int write,
 	return 0;
 }
 
+/*
+ * net.ttp.congestion_control: a name of ttp_cong_find()'s; an unknown one
+ * is refused with ENOENT, as tcp_congestion_control refuses it.
+ */
+static int ttp_cong_handler(TTP_CTL_TABLE *table, int write, void *buffer,
+			    size_t *lenp, loff_t *ppos)
+{
+	struct ttp_net *tn = container_of(table->data, struct ttp_net,
+					  cong_ops);
+	char name[TTP_CA_NAME_MAX];
+	struct ctl_table tmp = {
+		.data		= name,
+		.maxlen		= sizeof(name),
+		.mode		= table->mode,
+	};
+	const struct ttp_cong_ops *ops;
+	int err;
+
+	strscpy(name, READ_ONCE(tn->cong_ops)->name, sizeof(name));
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	ops = ttp_cong_find(name);
+	if (!ops)
+		return -ENOENT;
+	WRITE_ONCE(tn->cong_ops, ops);
+	return 0;
+}
+
+/* net.ttp.available_congestion_control: read only, the names. */
+static int ttp_cong_list_handler(TTP_CTL_TABLE *table, int write,
+				 void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char names[64];
+	struct ctl_table tmp = {
+		.data		= names,
+		.maxlen		= sizeof(names),
+		.mode		= table->mode,
+	};
+
+	ttp_cong_names(names, sizeof(names));
+	return proc_dostring(&tmp, write, buffer, lenp, ppos);
+}
+
 static int ttp_one = 1, ttp_int_max = INT_MAX, ttp_retries_max = 255;
 /* As Linux's tcp_rto_max_ms: 1 s to TTP_RTO_MAX_DEFAULT (120 s). */
 static int ttp_rto_max_lo = 1000, ttp_rto_max_hi = 120000;
@@ -97,6 +141,18 @@ static struct ctl_table ttp_sysctl_table[] = {
 		.mode		= 0644,
 		.proc_handler	= proc_douintvec,
 	},
+	{
+		.procname	= "congestion_control",
+		.maxlen		= TTP_CA_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= ttp_cong_handler,
+	},
+	{
+		.procname	= "available_congestion_control",
+		.maxlen		= 64,
+		.mode		= 0444,
+		.proc_handler	= ttp_cong_list_handler,
+	},
 	{ }	/* the terminator kernels before 6.6 need */
 };
 
@@ -121,6 +177,7 @@ static int ttp_sysctl_init(struct net *net, struct ttp_net *tn)
 	table[11].data = &tn->max_orphans;
 	table[12].data = &tn->syncookies;
 	table[13].data = &tn->stream_isn;
+	table[14].data = &tn->cong_ops;
 
 	tn->sysctl = ttp_register_net_sysctl(net, "net/ttp", table,
 					     ARRAY_SIZE(ttp_sysctl_table) - 1);
@@ -158,6 +215,9 @@ static int __net_init ttp_net_init(struct net *net)
 	tn->invalid_ratelimit_ms = 500;	/* as TCP: HZ / 2 */
 	tn->syncookies = 1;		/* as TCP */
 	tn->max_orphans = 8192;		/* as TCP's: half the table's chains */
+	/* as tcp_sk_init(): a new namespace starts with the initial one's */
+	tn->cong_ops = net_eq(net, &init_net) ? &ttp_cubic_ops :
+		       READ_ONCE(ttp_pernet(&init_net)->cong_ops);
 
 	err = ttp_ctable_init(tn);
 	if (err)

@@ -181,13 +181,18 @@ static void ttp_stream_fresh(struct sock *sk)
 
 	tsk->mss = TTP_MSS_DEFAULT;
 	ttp_rto_init(&tsk->rto, &rp);
-	ttp_cong_init(&tsk->cong, &ttp_newreno_ops, tsk->mss, 0, false);
+	ttp_cong_init(&tsk->cong, tsk->cong_ops, tsk->mss, 0, false);
 	tsk->rtt_start_us = 0;
+	tsk->last_send_us = 0;
+	tsk->max_flight = 0;
+	tsk->cwnd_usage_seq = 0;
+	tsk->cwnd_limited = 0;
 	tsk->retries = 0;
 	tsk->probes = 0;
 	tsk->syn_lost = 0;
 	tsk->ts_ok = 0;
 	tsk->ts_recent = 0;
+	tsk->ts_first = 0;
 	tsk->max_snd_wnd = 0;
 	tsk->oow_ack_sent = 0;
 	tsk->quickack_budget = 0;
@@ -218,6 +223,8 @@ int ttp_stream_init_sock(struct sock *sk)
 	inet_sk(sk)->pmtudisc = IP_PMTUDISC_WANT;	/* DF, as TCP */
 	tsk->ofo_root = RB_ROOT;
 	ttp_ofo_init(&tsk->ofo, TTP_OFO_MAX_RANGES);
+	/* as tcp_assign_congestion_control(): the namespace's, at socket() */
+	tsk->cong_ops = READ_ONCE(ttp_pernet(sock_net(sk))->cong_ops);
 	ttp_stream_fresh(sk);
 	spin_lock_init(&tsk->accept_lock);
 	INIT_LIST_HEAD(&tsk->syn_q);

@@ -9,7 +9,7 @@
  * (building, sending and resending segments), stream_timer.c (the
  * timers), stream_cookie.c (SYN cookies), stream_mem.c (memory accounting,
  * net.ttp.mem), ctable.c (connection and listener lookup, local ports),
- * and the pure logic seq.h, rto.c, cong.c, ofo.c.
+ * and the pure logic seq.h, rto.c, cong.c, cubic.c, ofo.c.
  *
  * Locking, in one place:
  *
@@ -82,10 +82,15 @@
 #define TTP_MSS_MIN		64
 /*
  * PAWS (RFC 7323 5.3): a TSval more than this older than ts_recent is an
- * old duplicate's; a ts_recent this many seconds old is too old to compare
- * (TSvals count microseconds: 2^31 of them, as TCP's TCP_PAWS_WRAP).
+ * old duplicate's (1 ms of TTP's microsecond clock: Linux's one tick of its
+ * millisecond one, so that segments reordered within a millisecond pass);
+ * a ts_recent TTP_PAWS_IDLE seconds old is too old to compare (TSvals
+ * count microseconds: 2^31 of them, as TCP's TCP_PAWS_WRAP). A TSval older
+ * than the peer's SYN's is an earlier connection's, for TTP_PAWS_FLOOR
+ * seconds (TCP's TIME_WAIT: after it, none is still in flight).
  */
-#define TTP_PAWS_WINDOW		1
+#define TTP_PAWS_WINDOW		1000
+#define TTP_PAWS_FLOOR		60
 /* A receiver's RTT sample above this is no sample (auto-tuning). */
 #define TTP_RCV_RTT_MAX_US	(10 * USEC_PER_SEC)
 #define TTP_PAWS_IDLE		(INT_MAX / USEC_PER_SEC)
@@ -155,6 +160,10 @@ struct ttp_stream_sock {
 	/* RTT measurement: one segment timed at a time (Karn: never a resent one) */
 	u32			rtt_seq;	/* ack that completes the sample */
 	u64			rtt_start_us;	/* 0: nothing timed */
+	u64			last_send_us;	/* last data sent, 0: none since idle */
+	/* window use (RFC 7661, as tcp_cwnd_validate()): see stream_out.c */
+	u32			max_flight;	/* most in flight since cwnd_usage_seq */
+	u32			cwnd_usage_seq;	/* snd_nxt when they were taken */
 
 	/* timers */
 	struct timer_list	rtx_timer;	/* retransmit, persist or TIME_WAIT */
@@ -177,9 +186,12 @@ struct ttp_stream_sock {
 				ofo_fin:1,	/* the FIN came in order from ofo_root */
 				ts_ok:1,	/* both ends send timestamps */
 				syn_lost:1,	/* a SYN timed out */
-				orphan_counted:1; /* in ttp_net.orphans */
+				orphan_counted:1, /* in ttp_net.orphans */
+				cwnd_limited:1;	/* cwnd held data back */
 	u32			ts_recent;	/* the peer's TSval to echo */
 	u32			ts_recent_stamp; /* when it was set, seconds */
+	u32			ts_first;	/* the peer's first TSval: its SYN's */
+	u32			ts_first_stamp;	/* when it came, seconds */
 	u32			last_oow_ack;	/* jiffies of the last unsolicited ACK */
 	u8			oow_ack_sent:1;	/* last_oow_ack is set */
 	u32			mtu_info;	/* the MTU an ICMP error reported */
@@ -188,6 +200,7 @@ struct ttp_stream_sock {
 	int			keepidle;	/* seconds */
 	int			keepintvl;
 	int			keepcnt;
+	const struct ttp_cong_ops *cong_ops;	/* TTP_CONGESTION, for cong */
 
 	/* listener side (accept_lock) */
 	spinlock_t		accept_lock;
@@ -323,6 +336,7 @@ void ttp_stream_send_active_reset(struct sock *sk, gfp_t gfp);
 void ttp_stream_send_reset(struct net *net, struct sk_buff *skb);
 void ttp_stream_send_cookie(struct sock *sk, struct sk_buff *syn, u32 cookie);
 void ttp_stream_push(struct sock *sk, bool force);
+bool ttp_cwnd_used(const struct ttp_stream_sock *tsk);
 void ttp_stream_send_fin(struct sock *sk);
 int ttp_stream_retransmit(struct sock *sk);
 void ttp_stream_send_probe(struct sock *sk);

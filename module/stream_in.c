@@ -52,16 +52,23 @@ static int ttp_parse_options(struct sk_buff *skb, int hlen)
 
 /*
  * RFC 7323 5.3 (PAWS): with timestamps on, a segment whose TSval is older
- * than ts_recent is an old duplicate (of this connection or an earlier one
- * on the same ports: TTP's TSval is one clock for the host), unless
- * ts_recent is too old to compare. 0 is no TSval (some stacks' SYNs).
+ * than ts_recent (by more than TTP_PAWS_WINDOW: reordering) is an old
+ * duplicate, unless ts_recent is too old to compare; and one older than
+ * the peer's SYN is an earlier connection's on the same ports (TTP's TSval
+ * is one clock for the host). 0 is no TSval (some stacks' SYNs).
  */
 static bool ttp_paws_reject(const struct ttp_stream_sock *tsk,
 			    const struct ttp_stream_cb *cb)
 {
-	return tsk->ts_ok && cb->has_ts && tsk->ts_recent &&
-	       (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
-	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
+	u32 now = (u32)ktime_get_seconds();
+
+	if (!tsk->ts_ok || !cb->has_ts || !tsk->ts_recent)
+		return false;
+	if (tsk->ts_first && (s32)(cb->tsval - tsk->ts_first) < 0 &&
+	    now - tsk->ts_first_stamp < TTP_PAWS_FLOOR)
+		return true;
+	return (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
+	       now - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
 }
 
 /*
@@ -162,6 +169,24 @@ static void ttp_store_ts_recent(struct ttp_stream_sock *tsk, u32 tsval)
 	tsk->ts_recent_stamp = (u32)ktime_get_seconds();
 }
 
+/*
+ * Is @tsval no older than ts_recent (or ts_recent none, or too old to
+ * compare)? As tcp_paws_check() with no window.
+ */
+static bool ttp_ts_not_older(const struct ttp_stream_sock *tsk, u32 tsval)
+{
+	return !tsk->ts_recent || (s32)(tsval - tsk->ts_recent) >= 0 ||
+	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp >= TTP_PAWS_IDLE;
+}
+
+/* The TSval of the peer's SYN: PAWS's floor (ttp_paws_reject()). */
+static void ttp_store_ts_first(struct ttp_stream_sock *tsk, u32 tsval)
+{
+	ttp_store_ts_recent(tsk, tsval);
+	tsk->ts_first = tsval;
+	tsk->ts_first_stamp = tsk->ts_recent_stamp;
+}
+
 /* ---- LISTEN -------------------------------------------------------- */
 
 /*
@@ -239,6 +264,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 	ctsk->keepidle = ltsk->keepidle;
 	ctsk->keepintvl = ltsk->keepintvl;
 	ctsk->keepcnt = ltsk->keepcnt;
+	ctsk->cong_ops = ltsk->cong_ops;
 
 	inet_sk(child)->inet_rcv_saddr = iph->daddr;
 	inet_sk(child)->inet_saddr = iph->daddr;
@@ -254,7 +280,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 	ctsk->rcv_wup = ctsk->rcv_nxt;
 	ctsk->peer_mss = mss;
 	ctsk->ts_ok = TTP_STREAM_CB(skb)->has_ts;
-	ttp_store_ts_recent(ctsk, TTP_STREAM_CB(skb)->tsval);
+	ttp_store_ts_first(ctsk, TTP_STREAM_CB(skb)->tsval);
 	ctsk->snd_wnd = TTP_STREAM_CB(skb)->wnd;
 	ctsk->max_snd_wnd = ctsk->snd_wnd;
 	ctsk->snd_wl1 = ctsk->irs;
@@ -464,7 +490,7 @@ static void ttp_stream_established(struct sock *sk, struct sk_buff *skb)
 	tsk->snd_wl1 = cb->seq;
 	tsk->snd_wl2 = cb->ack;
 	ttp_stream_set_mss(sk);
-	ttp_cong_init(&tsk->cong, &ttp_newreno_ops, tsk->mss, tsk->iss,
+	ttp_cong_init(&tsk->cong, tsk->cong_ops, tsk->mss, tsk->iss,
 		      tsk->syn_lost);
 	if (tsk->syn_lost)
 		ttp_rto_syn_lost(&tsk->rto);
@@ -506,8 +532,9 @@ static void ttp_ack_new(struct sock *sk, u32 ack, u32 tsecr)
 	ttp_stream_clean_rtx(sk, ack);
 	tsk->retries = 0;
 	if (sk->sk_state != TCP_SYN_SENT && sk->sk_state != TCP_SYN_RECV) {
+		tsk->cong.app_limited = !ttp_cwnd_used(tsk);
 		act = ttp_cong_ack(&tsk->cong, ack, acked, ttp_in_flight(tsk),
-				   rtt);
+				   rtt, ttp_clock_us());
 		if (act != TTP_CONG_NONE)
 			ttp_stream_retransmit(sk);
 	}
@@ -552,7 +579,7 @@ static void ttp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	tsk->rcv_wup = tsk->rcv_nxt;
 	tsk->peer_mss = cb->mss ?: TTP_MSS_DEFAULT;
 	tsk->ts_ok = cb->has_ts;
-	ttp_store_ts_recent(tsk, cb->tsval);
+	ttp_store_ts_first(tsk, cb->tsval);
 	if (!ack_ok) {
 		/* simultaneous open: our SYN goes again, now with an ACK */
 		ttp_stream_set_state(sk, TCP_SYN_RECV);
@@ -1024,8 +1051,13 @@ static void ttp_seg_accepted(struct sock *sk, const struct ttp_stream_cb *cb)
 	 */
 	if (tsk->rtx_kind == TTP_RTX_PERSIST && !sock_flag(sk, SOCK_DEAD))
 		tsk->retries = 0;
-	/* RFC 7323 4.3: echo the TSval of what the ACK we send covers */
-	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup))
+	/*
+	 * RFC 7323 4.3: echo the TSval of what the ACK we send covers; never
+	 * an older one (a segment PAWS let through as reordered), as
+	 * tcp_replace_ts_recent().
+	 */
+	if (cb->has_ts && !ttp_seq_after(cb->seq, tsk->rcv_wup) &&
+	    ttp_ts_not_older(tsk, cb->tsval))
 		ttp_store_ts_recent(tsk, cb->tsval);
 }
 

@@ -549,27 +549,75 @@ static void ttp_stream_sync_mss(struct sock *sk)
 }
 
 /*
+ * RFC 5681 4.1 (Linux's tcp_slow_start_after_idle): nothing in flight and
+ * nothing sent for longer than an RTO, the window has gone stale; start
+ * again from the restart window.
+ */
+static void ttp_stream_idle_restart(struct ttp_stream_sock *tsk)
+{
+	if (ttp_in_flight(tsk) || !tsk->last_send_us ||
+	    ttp_clock_us() - tsk->last_send_us <= ttp_rto_timeout(&tsk->rto))
+		return;
+	ttp_cong_after_idle(&tsk->cong);
+	tsk->last_send_us = 0;
+}
+
+/*
+ * How much of the window the sender uses (RFC 7661; Linux's
+ * tcp_cwnd_validate()), the strongest signal over the last window of
+ * data: whether cwnd held data back (@limited), else the most in flight.
+ */
+static void ttp_cwnd_validate(struct ttp_stream_sock *tsk, bool limited)
+{
+	if (!ttp_seq_before(tsk->snd_una, tsk->cwnd_usage_seq) || limited ||
+	    (!tsk->cwnd_limited && ttp_in_flight(tsk) > tsk->max_flight)) {
+		tsk->cwnd_limited = limited;
+		tsk->max_flight = ttp_in_flight(tsk);
+		tsk->cwnd_usage_seq = tsk->snd_nxt;
+	}
+}
+
+/*
+ * Should an ACK grow cwnd? Yes if cwnd held data back in the last window;
+ * in slow start, also while it is below twice the most that was in flight
+ * (as tcp_is_cwnd_limited()).
+ */
+bool ttp_cwnd_used(const struct ttp_stream_sock *tsk)
+{
+	if (tsk->cwnd_limited)
+		return true;
+	return tsk->cong.cwnd < tsk->cong.ssthresh &&
+	       tsk->cong.cwnd < 2 * tsk->max_flight;
+}
+
+/*
  * Send what the gates let through, from send_head on. @force skips Nagle
  * (a push at the end of a write, a FIN, a window probe's aftermath).
  */
 void ttp_stream_push(struct sock *sk, bool force)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	bool sent = false, limited = false;
 	struct sk_buff *skb;
-	bool sent = false;
 
-	if (tsk->send_head)
+	if (tsk->send_head) {
 		ttp_stream_sync_mss(sk);
+		ttp_stream_idle_restart(tsk);
+	}
 	while ((skb = tsk->send_head)) {
 		if (skb->len > tsk->mss && ttp_stream_split(sk, skb, tsk->mss))
 			break;
-		if (!ttp_cwnd_ok(tsk, skb) || ttp_nagle_holds(tsk, skb, force) ||
-		    !ttp_snd_wnd_ok(sk, skb))
+		if (!ttp_cwnd_ok(tsk, skb)) {
+			limited = true;
+			break;
+		}
+		if (ttp_nagle_holds(tsk, skb, force) || !ttp_snd_wnd_ok(sk, skb))
 			break;
 		if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
 					GFP_ATOMIC))
 			break;
 		TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
+		tsk->last_send_us = TTP_STREAM_CB(skb)->sent_us;
 		tsk->bytes_sent += skb->len;
 		tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
 		if (!ttp_seq_after(tsk->snd_nxt, tsk->snd_max)) {
@@ -589,6 +637,8 @@ void ttp_stream_push(struct sock *sk, bool force)
 				 NULL : skb->next;
 		sent = true;
 	}
+	if (sent || limited)
+		ttp_cwnd_validate(tsk, limited);
 	if (sent && tsk->rtx_kind != TTP_RTX_RETRANSMIT)
 		ttp_stream_arm_rtx(sk, TTP_RTX_RETRANSMIT,
 				   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The stream's socket options at SOL_TTP (TTP_NODELAY, the keepalive
- * times, TTP_INFO) and SO_KEEPALIVE's hook; every other level goes to
- * sockopt.c as for datagrams.
+ * times, TTP_CONGESTION, TTP_INFO) and SO_KEEPALIVE's hook; every other
+ * level goes to sockopt.c as for datagrams.
  */
 #include "stream.h"
 
@@ -41,6 +41,32 @@ static int ttp_stream_set_int(struct sock *sk, int optname, int val)
 	return -ENOPROTOOPT;
 }
 
+/*
+ * TTP_CONGESTION, as TCP_CONGESTION: the name need not be NUL-terminated;
+ * the algorithm takes over a live connection's window as it stands.
+ */
+static int ttp_stream_set_cong(struct sock *sk, sockptr_t optval,
+			       unsigned int optlen)
+{
+	char name[TTP_CA_NAME_MAX] = "";
+	const struct ttp_cong_ops *ops;
+
+	if (optlen < 1)
+		return -EINVAL;
+	if (copy_from_sockptr(name, optval,
+			      min_t(unsigned int, optlen, sizeof(name) - 1)))
+		return -EFAULT;
+	ops = ttp_cong_find(name);
+	if (!ops)
+		return -ENOENT;
+	lock_sock(sk);
+	WRITE_ONCE(ttp_ssk(sk)->cong_ops, ops);
+	if (ttp_ssk(sk)->cong.ops != ops)
+		ttp_cong_switch(&ttp_ssk(sk)->cong, ops);
+	release_sock(sk);
+	return 0;
+}
+
 int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
 			  sockptr_t optval, unsigned int optlen)
 {
@@ -51,6 +77,8 @@ int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
 		return ttp_setsockopt(sock, level, optname, optval, optlen);
 	if (optname == TTP_INFO)
 		return -ENOPROTOOPT;
+	if (optname == TTP_CONGESTION)
+		return ttp_stream_set_cong(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -94,6 +122,7 @@ int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sock->sk);
 	struct ttp_net *tn = ttp_pernet(sock_net(sock->sk));
+	char name[TTP_CA_NAME_MAX] = "";
 	struct ttp_info info;
 	int len, val;
 
@@ -110,6 +139,12 @@ int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 		release_sock(sock->sk);
 		len = min_t(unsigned int, len, sizeof(info));
 		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	case TTP_CONGESTION:
+		strscpy(name, READ_ONCE(tsk->cong_ops)->name, sizeof(name));
+		len = min_t(unsigned int, len, sizeof(name));
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
 			return -EFAULT;
 		return 0;
 	case TTP_NODELAY:

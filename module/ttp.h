@@ -181,6 +181,8 @@ struct ttp_ctable;
  * Everything TTP keeps per network namespace. The sysctl values are read
  * with READ_ONCE (the handlers write them whole).
  */
+struct ttp_cong_ops;
+
 struct ttp_net {
 	struct ttp_table	table;
 	struct ttp_ctable	*ctable;	/* streams: ctable.c */
@@ -200,6 +202,8 @@ struct ttp_net {
 	int			max_orphans;	/* net.ttp.max_orphans */
 	atomic_t		orphans;	/* closed streams not yet CLOSE */
 	u32			stream_isn;	/* net.ttp.stream_isn: test only */
+	/* net.ttp.congestion_control: a new stream socket's algorithm */
+	const struct ttp_cong_ops *cong_ops;
 	struct ctl_table_header	*sysctl;
 };
 

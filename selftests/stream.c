@@ -38,7 +38,9 @@ FIXTURE_VARIANT(stream)
 {
 	bool tcp;
 	int level;
-	int nodelay, keepidle, keepintvl, keepcnt, info;
+	int nodelay, keepidle, keepintvl, keepcnt, info, cong;
+	/* the default algorithm's sysctl, the list's, the other algorithm */
+	const char *cong_sysctl, *cong_list, *cong_other;
 };
 
 FIXTURE_VARIANT_ADD(stream, ttp)
@@ -50,6 +52,10 @@ FIXTURE_VARIANT_ADD(stream, ttp)
 	.keepintvl = TTP_KEEPINTVL,
 	.keepcnt = TTP_KEEPCNT,
 	.info = TTP_INFO,
+	.cong = TTP_CONGESTION,
+	.cong_sysctl = "/proc/sys/net/ttp/congestion_control",
+	.cong_list = "/proc/sys/net/ttp/available_congestion_control",
+	.cong_other = "newreno",
 };
 
 FIXTURE_VARIANT_ADD(stream, tcp)
@@ -61,6 +67,10 @@ FIXTURE_VARIANT_ADD(stream, tcp)
 	.keepintvl = TCP_KEEPINTVL,
 	.keepcnt = TCP_KEEPCNT,
 	.info = TCP_INFO,
+	.cong = TCP_CONGESTION,
+	.cong_sysctl = "/proc/sys/net/ipv4/tcp_congestion_control",
+	.cong_list = "/proc/sys/net/ipv4/tcp_available_congestion_control",
+	.cong_other = "reno",
 };
 
 /* Poll bits as tcp_poll() sets them, in pairs: POLLIN with POLLRDNORM... */
@@ -2254,6 +2264,174 @@ TEST_F(stream, info)
 		ASSERT_EQ(-1, set_int(self->c, SOL_TTP, TTP_INFO, 0));
 		ASSERT_EQ(ENOPROTOOPT, errno);
 	}
+}
+
+/* ---- congestion control ------------------------------------------- */
+
+/* The algorithm @fd uses, from a 16-byte getsockopt, in @name. */
+static int get_cong(int fd, const FIXTURE_VARIANT(stream) *variant,
+		    char name[16])
+{
+	socklen_t len = 16;
+
+	memset(name, 'x', 16);
+	if (getsockopt(fd, variant->level, variant->cong, name, &len))
+		return -errno;
+	return len == 16 && !name[15] ? 0 : -ERANGE;
+}
+
+static int set_cong(int fd, const FIXTURE_VARIANT(stream) *variant,
+		    const char *name, socklen_t len)
+{
+	return setsockopt(fd, variant->level, variant->cong, name, len) ?
+	       -errno : 0;
+}
+
+/* A file's first line, its newline cut, in @buf; -errno if unreadable. */
+static int read_line(const char *path, char *buf, int size)
+{
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, size, f))
+		err = -EIO;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return err;
+}
+
+static int write_line(const char *path, const char *line)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(line, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/*
+ * TTP_CONGESTION as TCP_CONGESTION: the namespace's default at socket(),
+ * NUL-padded to 16 bytes; a short buffer gets the first bytes; a name
+ * without its NUL is taken, an unknown one is ENOENT, an empty one EINVAL;
+ * what a listener has, its children get.
+ */
+TEST_F(stream, congestion_option)
+{
+	const char *other = variant->cong_other;
+	char dflt[64], name[16];
+	socklen_t len = 3;
+	size_t i;
+
+	ASSERT_EQ(0, read_line(variant->cong_sysctl, dflt, sizeof(dflt)));
+	if (!variant->tcp)
+		ASSERT_STREQ("cubic", dflt);	/* as Debian's TCP */
+	self->l = listener(_metadata, self, 2);
+	self->c = new_sock(self);
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ(dflt, name);
+	for (i = strlen(name); i < sizeof(name); i++)
+		ASSERT_EQ(0, name[i]) TH_LOG("byte %zu not NUL", i);
+	memset(name, 0, sizeof(name));
+	ASSERT_EQ(0, getsockopt(self->c, variant->level, variant->cong, name, &len));
+	ASSERT_EQ(3, len);
+	ASSERT_EQ(0, memcmp(name, dflt, 3));
+	ASSERT_EQ(0, name[3]);
+	/* no NUL needed; the unknown and the empty are refused */
+	ASSERT_EQ(0, set_cong(self->c, variant, other, strlen(other)));
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ(other, name);
+	ASSERT_EQ(-ENOENT, set_cong(self->c, variant, "nonesuch", 9));
+	ASSERT_EQ(-ENOENT, set_cong(self->c, variant, "cubicle", 7));
+	ASSERT_EQ(-EINVAL, set_cong(self->c, variant, "cubic", 0));
+	/* a name is at most 15 bytes: the rest is not read */
+	ASSERT_EQ(0, set_cong(self->c, variant, "cubic\0xxxxxxxxxxxxxxxxx", 24));
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ("cubic", name);
+	ASSERT_EQ(-ENOENT, set_cong(self->c, variant,
+				    "cubicxxxxxxxxxxxxxxxxxxx", 24));
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ("cubic", name);
+	/* the listener's passes on to what it accepts */
+	ASSERT_EQ(0, set_cong(self->l, variant, other, strlen(other) + 1));
+	ASSERT_EQ(0, connect_to(self, self->c, self->port));
+	self->s = accept(self->l, NULL, NULL);
+	ASSERT_LE(0, self->s);
+	ASSERT_EQ(0, get_cong(self->s, variant, name));
+	ASSERT_STREQ(other, name);
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ("cubic", name);
+}
+
+/*
+ * The algorithm changed on a live connection, in the middle of a transfer
+ * each way: nothing is lost or reordered.
+ */
+TEST_F(stream, congestion_switch_live)
+{
+	const char *other = variant->cong_other;
+	size_t n = 2 << 20;
+	int st;
+	pid_t pid;
+
+	pair(_metadata, self);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(send_pattern(self->c, n) ? 1 : 0);
+	ASSERT_EQ(0, drain(self->s, 0, n / 2));
+	ASSERT_EQ(0, set_cong(self->c, variant, other, strlen(other)));
+	ASSERT_EQ(0, set_cong(self->s, variant, other, strlen(other)));
+	ASSERT_EQ(0, drain(self->s, n / 2, n / 2));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, st);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(send_pattern(self->s, n) ? 1 : 0);
+	ASSERT_EQ(0, drain(self->c, 0, n / 2));
+	ASSERT_EQ(0, set_cong(self->s, variant, "cubic", 5));
+	ASSERT_EQ(0, drain(self->c, n / 2, n / 2));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, st);
+}
+
+/*
+ * The namespace's default: the list names both; a name not in it is
+ * refused with ENOENT and changes nothing; a new socket takes the
+ * default at socket(), an older one keeps what it had.
+ */
+TEST_F(stream, congestion_sysctl)
+{
+	const char *other = variant->cong_other;
+	char list[256], dflt[64], line[64], name[16];
+	int before;
+
+	ASSERT_EQ(0, read_line(variant->cong_list, list, sizeof(list)));
+	ASSERT_NE(NULL, strstr(list, other)) TH_LOG("list: %s", list);
+	if (!variant->tcp)
+		ASSERT_STREQ("cubic newreno", list);
+	ASSERT_EQ(-EACCES, write_line(variant->cong_list, "cubic"));
+	/* (TCP lets a namespace other than the first pick only reno and
+	 * what tcp_allowed_congestion_control lists: reno, then) */
+	ASSERT_EQ(0, read_line(variant->cong_sysctl, dflt, sizeof(dflt)));
+	ASSERT_STRNE(other, dflt);
+	before = new_sock(self);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(-ENOENT, write_line(variant->cong_sysctl, "nonesuch"));
+	ASSERT_EQ(0, read_line(variant->cong_sysctl, line, sizeof(line)));
+	ASSERT_STREQ(dflt, line);
+	ASSERT_EQ(0, write_line(variant->cong_sysctl, other));
+	ASSERT_EQ(0, read_line(variant->cong_sysctl, line, sizeof(line)));
+	ASSERT_STREQ(other, line);
+	self->c = new_sock(self);
+	ASSERT_EQ(0, get_cong(self->c, variant, name));
+	ASSERT_STREQ(other, name);
+	ASSERT_EQ(0, get_cong(before, variant, name));
+	ASSERT_STREQ(dflt, name);
+	close(before);
 }
 
 TEST_HARNESS_MAIN

@@ -1085,26 +1085,59 @@ static void ts_data_taken(struct __test_metadata *_metadata,
 }
 
 /*
- * A segment in the window whose TSval is older than the last one taken is
- * an old duplicate: dropped and counted, answered with an ACK of what is
- * held; the same bytes with a newer TSval are taken.
+ * Data at rcv_nxt with TSval @tsval: dropped by PAWS (counted, answered
+ * with an ACK echoing @echo, nothing to read) if @dropped, else taken.
+ */
+static void ts_data_paws(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wire) *self, const char *p,
+			 uint32_t tsval, uint32_t echo, bool dropped)
+{
+	long paws = wire_snmp("PAWSEstab");
+	int len = strlen(p);
+	struct seg s = mk_data(self->rcv, self->snd, p, len), got;
+
+	s.ts = true;
+	s.tsval = tsval;
+	INJECT(s);
+	if (!dropped)
+		self->rcv += len;
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(echo, got.tsecr);
+	if (dropped)
+		expect_nothing_to_read(_metadata, self);
+	else
+		expect_read(_metadata, self, p, len);
+	ASSERT_EQ(paws + dropped, wire_snmp("PAWSEstab"));
+}
+
+/*
+ * A segment in the window whose TSval is more than 1 ms (1000 of TTP's
+ * microsecond ticks) older than the last one taken is an old duplicate:
+ * dropped and counted, answered with an ACK of what is held; the same
+ * bytes with a newer TSval are taken. One up to 1 ms older is a segment
+ * reordered on the way, taken, and the echoed TSval stays the newest.
  */
 TEST_F(wire, paws_drops_old_timestamp)
 {
-	long paws = wire_snmp("PAWSEstab");
-	struct seg s, got;
-
 	establish_ts(_metadata, self);
-	ts_data_taken(_metadata, self, "new", 300);
-	s = mk_data(self->rcv, self->snd, "old", 3);
-	s.ts = true;
-	s.tsval = 250;
-	INJECT(s);
-	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
-	ASSERT_EQ(300, got.tsecr);
-	expect_nothing_to_read(_metadata, self);
-	ASSERT_EQ(paws + 1, wire_snmp("PAWSEstab"));
-	ts_data_taken(_metadata, self, "old", 301);
+	ts_data_taken(_metadata, self, "new", 3000);
+	ts_data_paws(_metadata, self, "old", 1999, 3000, true);
+	ts_data_paws(_metadata, self, "late", 2000, 3000, false);
+	ts_data_paws(_metadata, self, "later", 2999, 3000, false);
+	ts_data_taken(_metadata, self, "old", 3001);
+}
+
+/*
+ * A TSval older than the peer's SYN's (100 in establish_ts()) is an
+ * earlier connection's on the same ports: dropped, however close to the
+ * last one taken (200, from the handshake's ACK); one after it is taken.
+ */
+TEST_F(wire, paws_floor_is_the_syn)
+{
+	establish_ts(_metadata, self);
+	ts_data_paws(_metadata, self, "older", 99, 200, true);
+	ts_data_paws(_metadata, self, "newer", 100, 200, false);
+	ts_data_taken(_metadata, self, "next", 201);
 }
 
 /* A reset at rcv_nxt is believed whatever its TSval (as TCP's). */
@@ -1114,10 +1147,10 @@ TEST_F(wire, paws_passes_reset)
 	char c;
 
 	establish_ts(_metadata, self);
-	ts_data_taken(_metadata, self, "new", 300);
+	ts_data_taken(_metadata, self, "new", 3000);
 	s = mk(TTP_RST, self->rcv, 0);
 	s.ts = true;
-	s.tsval = 250;
+	s.tsval = 1000;		/* PAWS would drop any other segment */
 	INJECT(s);
 	expect_none(_metadata, self, QUIET);
 	ASSERT_EQ(-1, recv(self->s, &c, 1, 0));

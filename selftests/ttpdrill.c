@@ -46,6 +46,8 @@
  *   nodelay		TTP_NODELAY 1
  *   linger S		SO_LINGER { 1, S }
  *   state NAME		TTP_INFO's state: ESTABLISHED, CLOSE_WAIT, CLOSE...
+ *   info FIELD N	TTP_INFO's cwnd or ssthresh (bytes) is exactly N
+ *   congestion NAME	TTP_CONGESTION NAME, on L's socket or else its listener
  *   counter NAME N	the namespace's Ttp counter NAME (/proc/net/ttp_snmp)
  *			is exactly N (the namespace starts with all at 0)
  *   ports L R		the segments' ports, before any socket has them
@@ -490,8 +492,26 @@ static void do_state(const char *name)
 
 static void sockopt(int level, int name, const void *v, socklen_t len)
 {
-	if (setsockopt(d.s, level, name, v, len))
+	if (setsockopt(d.s >= 0 ? d.s : d.l, level, name, v, len))
 		die("setsockopt: %s", strerror(errno));
+}
+
+static void do_info(const char *field, long want)
+{
+	struct ttp_info in;
+	socklen_t len = sizeof(in);
+	long got;
+
+	if (getsockopt(d.s, SOL_TTP, TTP_INFO, &in, &len))
+		die("TTP_INFO: %s", strerror(errno));
+	if (!strcmp(field, "cwnd"))
+		got = in.ttpi_snd_cwnd;
+	else if (!strcmp(field, "ssthresh"))
+		got = in.ttpi_snd_ssthresh;
+	else
+		die("info: no field '%s'", field);
+	if (got != want)
+		die("info %s is %ld, not %ld", field, got, want);
 }
 
 static void syscall_line(char **tok, int n)
@@ -525,6 +545,10 @@ static void syscall_line(char **tok, int n)
 		d.linger = true;
 	} else if (!strcmp(c, "state")) {
 		do_state(a);
+	} else if (!strcmp(c, "info") && n == 3) {
+		do_info(a, (long)parse_num(tok[2], false));
+	} else if (!strcmp(c, "congestion")) {
+		sockopt(SOL_TTP, TTP_CONGESTION, a, strlen(a));
 	} else if (!strcmp(c, "ports") && n == 3) {
 		d.lport = (uint16_t)parse_num(a, false);
 		d.rport = (uint16_t)parse_num(tok[2], false);

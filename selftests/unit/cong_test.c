@@ -43,18 +43,18 @@ static void cong_slow_start(void)
 	struct ttp_cong c;
 
 	newreno(&c, 0);
-	CHECK_EQ(ttp_cong_ack(&c, 1001, 1000, 9000, 0), TTP_CONG_NONE);
+	CHECK_EQ(ttp_cong_ack(&c, 1001, 1000, 9000, 0, 0), TTP_CONG_NONE);
 	CHECK_EQ(c.cwnd, 11000);
-	ttp_cong_ack(&c, 1501, 500, 9500, 0);
+	ttp_cong_ack(&c, 1501, 500, 9500, 0, 0);
 	CHECK_EQ(c.cwnd, 11500);
-	ttp_cong_ack(&c, 4501, 3000, 8000, 0);		/* stretch ACK */
+	ttp_cong_ack(&c, 4501, 3000, 8000, 0, 0);		/* stretch ACK */
 	CHECK_EQ(c.cwnd, 12500);
 	CHECK_EQ(c.bytes_acked, 0);
 
 	/* one round of 10 full ACKs doubles the window: 10 -> 20 segments */
 	newreno(&c, 0);
 	for (int i = 1; i <= 10; i++)
-		ttp_cong_ack(&c, 1 + i * MSS, MSS, 0, 0);
+		ttp_cong_ack(&c, 1 + i * MSS, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 20000);
 }
 
@@ -69,16 +69,16 @@ static void cong_slow_start_to_ssthresh(void)
 
 	newreno(&c, 0);
 	c.ssthresh = 12000;
-	ttp_cong_ack(&c, 1001, 1000, 0, 0);
+	ttp_cong_ack(&c, 1001, 1000, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 11000);
-	ttp_cong_ack(&c, 2001, 1000, 0, 0);
+	ttp_cong_ack(&c, 2001, 1000, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 12000);
 	CHECK_EQ(c.bytes_acked, 0);
 
 	newreno(&c, 0);
 	c.ssthresh = 12000;
 	c.cwnd = 11500;
-	ttp_cong_ack(&c, 1001, 1000, 0, 0);
+	ttp_cong_ack(&c, 1001, 1000, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 12000);
 	CHECK_EQ(c.bytes_acked, 500);
 
@@ -86,7 +86,7 @@ static void cong_slow_start_to_ssthresh(void)
 	newreno(&c, 0);
 	c.ssthresh = 12000;
 	c.cwnd = 11000;
-	ttp_cong_ack(&c, 3001, 3000, 0, 0);
+	ttp_cong_ack(&c, 3001, 3000, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 12000);
 	CHECK_EQ(c.bytes_acked, 2000);
 }
@@ -105,22 +105,22 @@ static void cong_avoidance(void)
 	c.cwnd = 12000;
 	c.ssthresh = 12000;
 	for (i = 0; i < 11; i++)
-		ttp_cong_ack(&c, 1, MSS, 0, 0);
+		ttp_cong_ack(&c, 1, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 12000);
 	CHECK_EQ(c.bytes_acked, 11000);
-	ttp_cong_ack(&c, 1, MSS, 0, 0);
+	ttp_cong_ack(&c, 1, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 13000);
 	CHECK_EQ(c.bytes_acked, 0);
 	for (i = 0; i < 12; i++)
-		ttp_cong_ack(&c, 1, MSS, 0, 0);
+		ttp_cong_ack(&c, 1, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 13000);
-	ttp_cong_ack(&c, 1, MSS, 0, 0);
+	ttp_cong_ack(&c, 1, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 14000);
 
 	/* growth stops at TTP_CWND_MAX */
 	c.cwnd = TTP_CWND_MAX - 500;
 	c.bytes_acked = c.cwnd - 1;
-	ttp_cong_ack(&c, 1, MSS, 0, 0);
+	ttp_cong_ack(&c, 1, MSS, 0, 0, 0);
 	CHECK_EQ(c.cwnd, TTP_CWND_MAX);
 	CHECK_EQ(c.bytes_acked, 999);
 }
@@ -159,24 +159,24 @@ static void cong_fast_recovery(void)
 	ttp_cong_dupack(&c, 1, 10001, 10000);
 	CHECK_EQ(c.cwnd, 10000);
 
-	CHECK_EQ(ttp_cong_ack(&c, 3001, 3000, 7000, 0),
+	CHECK_EQ(ttp_cong_ack(&c, 3001, 3000, 7000, 0, 0),
 		 TTP_CONG_RETRANSMIT_RESTART);
 	CHECK_EQ(c.cwnd, 8000);
 	CHECK(c.in_recovery);
 	ttp_cong_dupack(&c, 3001, 10001, 7000);
 	CHECK_EQ(c.cwnd, 9000);
-	CHECK_EQ(ttp_cong_ack(&c, 5001, 2000, 5000, 0), TTP_CONG_RETRANSMIT);
+	CHECK_EQ(ttp_cong_ack(&c, 5001, 2000, 5000, 0, 0), TTP_CONG_RETRANSMIT);
 	CHECK_EQ(c.cwnd, 8000);
-	CHECK_EQ(ttp_cong_ack(&c, 5501, 500, 4500, 0), TTP_CONG_RETRANSMIT);
+	CHECK_EQ(ttp_cong_ack(&c, 5501, 500, 4500, 0, 0), TTP_CONG_RETRANSMIT);
 	CHECK_EQ(c.cwnd, 7500);
 	CHECK_EQ(c.ssthresh, 5000);
 
-	CHECK_EQ(ttp_cong_ack(&c, 10001, 4500, 0, 0), TTP_CONG_NONE);
+	CHECK_EQ(ttp_cong_ack(&c, 10001, 4500, 0, 0, 0), TTP_CONG_NONE);
 	CHECK(!c.in_recovery);
 	CHECK_EQ(c.cwnd, 5000);
 	CHECK_EQ(c.ssthresh, 5000);
 
-	ttp_cong_ack(&c, 11001, 1000, 0, 0);
+	ttp_cong_ack(&c, 11001, 1000, 0, 0, 0);
 	CHECK_EQ(c.cwnd, 5000);
 	CHECK_EQ(c.bytes_acked, 1000);
 
@@ -199,7 +199,7 @@ static void cong_dupack_count(void)
 	newreno(&c, 0);
 	ttp_cong_dupack(&c, 1, 10001, 10000);
 	ttp_cong_dupack(&c, 1, 10001, 10000);
-	ttp_cong_ack(&c, 1001, 1000, 9000, 0);
+	ttp_cong_ack(&c, 1001, 1000, 9000, 0, 0);
 	CHECK_EQ(c.dupacks, 0);
 	CHECK_EQ(ttp_cong_dupack(&c, 1001, 11001, 10000), TTP_CONG_NONE);
 	CHECK_EQ(ttp_cong_dupack(&c, 1001, 11001, 10000), TTP_CONG_NONE);
@@ -222,7 +222,7 @@ static void cong_recover_guard(void)
 	ttp_cong_rto(&c, 20001, 20000);
 	CHECK_EQ(c.recover, 20000);
 	CHECK_EQ(c.ssthresh, 10000);
-	ttp_cong_ack(&c, 1001, 1000, 19000, 0);		/* slow start: 2000 */
+	ttp_cong_ack(&c, 1001, 1000, 19000, 0, 0);		/* slow start: 2000 */
 	CHECK_EQ(c.cwnd, 2000);
 	ttp_cong_dupack(&c, 1001, 20001, 19000);
 	ttp_cong_dupack(&c, 1001, 20001, 19000);
@@ -234,11 +234,11 @@ static void cong_recover_guard(void)
 	CHECK_EQ(c.dupacks, 3);
 
 	/* ack == recover is not "more than recover"; recover + 1 is */
-	ttp_cong_ack(&c, 20000, 18999, 1, 0);
+	ttp_cong_ack(&c, 20000, 18999, 1, 0, 0);
 	ttp_cong_dupack(&c, 20000, 20001, 1);
 	ttp_cong_dupack(&c, 20000, 20001, 1);
 	CHECK_EQ(ttp_cong_dupack(&c, 20000, 20001, 1), TTP_CONG_NONE);
-	ttp_cong_ack(&c, 20001, 1, 5000, 0);
+	ttp_cong_ack(&c, 20001, 1, 5000, 0, 0);
 	ttp_cong_dupack(&c, 20001, 25001, 5000);
 	ttp_cong_dupack(&c, 20001, 25001, 5000);
 	CHECK_EQ(ttp_cong_dupack(&c, 20001, 25001, 5000),
@@ -252,9 +252,9 @@ static void cong_recover_guard(void)
 		 TTP_CONG_FAST_RETRANSMIT);
 	CHECK_EQ(c.recover, 0x2710);
 	/* partial and full ACKs across the wrap */
-	CHECK_EQ(ttp_cong_ack(&c, 0x2000, 0x1ff0, 0x711, 0),
+	CHECK_EQ(ttp_cong_ack(&c, 0x2000, 0x1ff0, 0x711, 0, 0),
 		 TTP_CONG_RETRANSMIT_RESTART);
-	CHECK_EQ(ttp_cong_ack(&c, 0x2711, 0x711, 0, 0), TTP_CONG_NONE);
+	CHECK_EQ(ttp_cong_ack(&c, 0x2711, 0x711, 0, 0, 0), TTP_CONG_NONE);
 	CHECK(!c.in_recovery);
 }
 
@@ -274,21 +274,21 @@ static void cong_partial_floor(void)
 	ttp_cong_dupack(&c, 1, 20001, 20000);
 	CHECK(c.in_recovery);
 	c.cwnd = 2500;
-	ttp_cong_ack(&c, 4001, 4000, 16000, 0);
+	ttp_cong_ack(&c, 4001, 4000, 16000, 0, 0);
 	CHECK_EQ(c.cwnd, 1000);
 	c.cwnd = 2500;
-	ttp_cong_ack(&c, 6401, 2400, 13600, 0);
+	ttp_cong_ack(&c, 6401, 2400, 13600, 0, 0);
 	CHECK_EQ(c.cwnd, 1100);
 	c.cwnd = 1200;
-	ttp_cong_ack(&c, 7301, 900, 12700, 0);
+	ttp_cong_ack(&c, 7301, 900, 12700, 0, 0);
 	CHECK_EQ(c.cwnd, 1000);
 	CHECK(c.in_recovery);
 	/* exactly one SMSS acked: deflate by it and add it back */
 	c.cwnd = 5000;
-	ttp_cong_ack(&c, 8301, 1000, 11700, 0);
+	ttp_cong_ack(&c, 8301, 1000, 11700, 0, 0);
 	CHECK_EQ(c.cwnd, 5000);
 	/* ack == recover (all but the last byte) is still partial */
-	CHECK_EQ(ttp_cong_ack(&c, 20000, 11699, 1, 0), TTP_CONG_RETRANSMIT);
+	CHECK_EQ(ttp_cong_ack(&c, 20000, 11699, 1, 0, 0), TTP_CONG_RETRANSMIT);
 	CHECK(c.in_recovery);
 
 	/* inflation stops at TTP_CWND_MAX */
@@ -319,13 +319,13 @@ static void cong_rto(void)
 	CHECK_EQ(c.ssthresh, 10000);
 	CHECK_EQ(c.cwnd, 1000);
 
-	ttp_cong_ack(&c, 1001, 1000, 19000, 0);	/* slow start: 2000 */
+	ttp_cong_ack(&c, 1001, 1000, 19000, 0, 0);	/* slow start: 2000 */
 	CHECK_EQ(c.cwnd, 2000);
 	ttp_cong_rto(&c, 20001, 6000);		/* max(3000, 2000) */
 	CHECK_EQ(c.ssthresh, 3000);
 	CHECK_EQ(c.cwnd, 1000);
 
-	ttp_cong_ack(&c, 2001, 1000, 18000, 0);
+	ttp_cong_ack(&c, 2001, 1000, 18000, 0, 0);
 	ttp_cong_rto(&c, 20001, 1000);		/* max(500, 2000) */
 	CHECK_EQ(c.ssthresh, 2000);
 
@@ -340,6 +340,36 @@ static void cong_rto(void)
 	CHECK_EQ(c.dupacks, 0);
 	CHECK_EQ(c.ssthresh, 5000);
 	CHECK_EQ(c.cwnd, 1000);
+}
+
+/*
+ * RFC 7661: an ACK while the sender is application-limited grows nothing,
+ * in slow start or after; the recovery it may end still runs.
+ */
+static void cong_app_limited(void)
+{
+	struct ttp_cong c;
+
+	newreno(&c, 0);
+	c.app_limited = true;
+	CHECK_EQ(ttp_cong_ack(&c, 1001, 1000, 0, 0, 0), TTP_CONG_NONE);
+	CHECK_EQ(c.cwnd, 10 * MSS);
+	c.ssthresh = 10 * MSS;
+	ttp_cong_ack(&c, 20001, 19000, 0, 0, 0);
+	CHECK_EQ(c.cwnd, 10 * MSS);
+	CHECK_EQ(c.bytes_acked, 0);
+	c.app_limited = false;
+	ttp_cong_ack(&c, 30001, 10000, 0, 0, 0);
+	CHECK_EQ(c.cwnd, 11 * MSS);
+	/* a full ACK ends recovery whatever the sender does */
+	ttp_cong_dupack(&c, 30001, 40001, 10000);
+	ttp_cong_dupack(&c, 30001, 40001, 10000);
+	CHECK_EQ(ttp_cong_dupack(&c, 30001, 40001, 10000),
+		 TTP_CONG_FAST_RETRANSMIT);
+	c.app_limited = true;
+	ttp_cong_ack(&c, 40001, 10000, 0, 0, 0);
+	CHECK(!c.in_recovery);
+	CHECK_EQ(c.cwnd, 5 * MSS);
 }
 
 /* RFC 5681 4.1: after idle, cwnd = min(IW, cwnd). */
@@ -368,6 +398,7 @@ const struct unit_test cong_tests[] = {
 	UNIT_TEST(cong_recover_guard),
 	UNIT_TEST(cong_partial_floor),
 	UNIT_TEST(cong_rto),
+	UNIT_TEST(cong_app_limited),
 	UNIT_TEST(cong_after_idle),
 };
 

@@ -34,6 +34,7 @@ static const struct {
 	{ seq_tests, &seq_ntests },
 	{ rto_tests, &rto_ntests },
 	{ cong_tests, &cong_ntests },
+	{ cubic_tests, &cubic_ntests },
 	{ ofo_tests, &ofo_ntests },
 };
 

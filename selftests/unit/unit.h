@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A minimal TAP harness for the userspace unit tests of TTP's pure logic
- * (module/seq.h, rto.c, cong.c, ofo.c): one TAP test point per test
+ * (module/seq.h, rto.c, cong.c, cubic.c, ofo.c): one TAP test point per test
  * function, every failed check printed as a diagnostic with its values.
  */
 #ifndef _TTP_UNIT_H
@@ -17,8 +17,9 @@ struct unit_test {
 #define UNIT_TEST(f)	{ #f, f }
 
 extern const struct unit_test seq_tests[], rto_tests[], cong_tests[],
-	ofo_tests[];
-extern const unsigned int seq_ntests, rto_ntests, cong_ntests, ofo_ntests;
+	cubic_tests[], ofo_tests[];
+extern const unsigned int seq_ntests, rto_ntests, cong_ntests, cubic_ntests,
+	ofo_ntests;
 
 void unit_check(bool ok, const char *file, int line, const char *expr,
 		bool values, unsigned long long got, unsigned long long want);

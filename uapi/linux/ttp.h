@@ -120,6 +120,13 @@ struct ttp_streamhdr {
 #define TTP_KEEPIDLE		4	/* seconds idle before keepalive probes */
 #define TTP_KEEPINTVL		5	/* seconds between probes */
 #define TTP_KEEPCNT		6	/* unanswered probes before the abort */
+/*
+ * The congestion control algorithm, a string as TCP_CONGESTION: "cubic"
+ * (the default) or "newreno"; getsockopt copies up to TTP_CA_NAME_MAX
+ * bytes, NUL-padded. Unknown names fail with ENOENT.
+ */
+#define TTP_CONGESTION		7
+#define TTP_CA_NAME_MAX		16
 
 /* getsockopt(SOL_TTP, TTP_INFO): a stream connection's state and figures. */
 struct ttp_info {
