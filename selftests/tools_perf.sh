@@ -9,7 +9,8 @@
 # connection each, as the PassiveOpens counter shows); dgram's received
 # count plus the receive buffer drops is what was sent (plus at most the
 # END datagrams the drops took). TCP, UDP and AF_UNIX go through the same
-# code. A refused connection and bad arguments give exit status 1 and 2.
+# code. -C picks the streams' congestion control, as the JSON reports. A
+# refused connection and bad arguments give exit status 1 and 2.
 
 source "$(dirname "$0")/ttp_lib.sh"
 
@@ -60,9 +61,13 @@ case_bulk()
 	expect_eq "retrans (A's RetransSegs delta)" $((r1 - r0)) "$(jget retrans "$OUT")"
 	awk -v m="$(jget mbps "$OUT")" 'BEGIN { exit !(m > 0) }' ||
 		fail "goodput $(jget mbps "$OUT") Mbit/s"
+	expect_eq "congestion control (the default)" cubic "$(jget cong "$OUT")"
 	perf "$A" -c $IP_B -n 1000003 -P 4 -S 1000
 	expect_eq "streams" 4 "$(jget streams "$OUT")"
 	expect_eq "bytes of four streams" 1000003 "$(jget bytes "$OUT")"
+	perf "$A" -c $IP_B -n 1000000 -C newreno
+	expect_eq "bytes with -C newreno" 1000000 "$(jget bytes "$OUT")"
+	expect_eq "congestion control (-C)" newreno "$(jget cong "$OUT")"
 }
 
 # The same under 5% loss, where there must be some.
@@ -122,14 +127,16 @@ case_references()
 	serve "$B" $PORT
 	bg ip netns exec "$A" "$TTPPERF" -s -q -p $((PORT + 1))
 	wait_until 10 port_bound "$A" $((PORT + 1)) 0A || fail "second server"
-	perf "$A" -c $IP_B -f tcp -n 1000000
+	perf "$A" -c $IP_B -f tcp -n 1000000 -C reno
 	expect_eq "tcp bytes" 1000000 "$(jget bytes "$OUT")"
+	expect_eq "tcp congestion control (-C)" reno "$(jget cong "$OUT")"
 	perf "$A" -c $IP_B -f udp -m dgram -n 500
 	expect_eq "udp sent" 500 "$(jget sent "$OUT")"
 	expect_cmp "udp received" "$(jget received "$OUT")" -gt 0
 	perf "$A" -c - -f unix -p $((PORT + 1)) -n 1000000
 	expect_eq "unix bytes" 1000000 "$(jget bytes "$OUT")"
 	expect_eq "unix retrans" -1 "$(jget retrans "$OUT")"
+	expect_eq "unix congestion control" - "$(jget cong "$OUT")"
 	perf "$A" -c - -f unix -p $((PORT + 1)) -m rr -n 100
 	expect_eq "unix transactions" 100 "$(jget transactions "$OUT")"
 }
@@ -154,6 +161,10 @@ case_errors()
 	errors 2 "ttpperf: -S: a datagram holds a 32-byte header" \
 		-c $IP_B -m dgram -S 8
 	errors 2 "ttpperf: one of -s and -c HOST, please" -q
+	errors 1 "ttpperf: -C reno: No such file or directory" \
+		-c $IP_B -C reno -q
+	errors 2 "ttpperf: -C: a client's ttp or tcp streams only" \
+		-c $IP_B -m dgram -C cubic
 }
 
 [ "${TTP_TEST_AS_UDP:-0}" = 1 ] && skip_all "TTP's tools: TTP only"
@@ -164,7 +175,7 @@ setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 
 tap_begin 6
-run_case "tools_perf: bulk counts every byte, one stream and four" case_bulk
+run_case "tools_perf: bulk counts every byte, one stream and four, -C" case_bulk
 run_case "tools_perf: bulk's retransmissions are the connection's" case_retrans
 run_case "tools_perf: rr and crr make the transactions asked for" case_rr
 run_case "tools_perf: dgram's received and dropped add up to sent" case_dgram

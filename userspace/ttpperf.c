@@ -98,6 +98,7 @@ struct cfg {
 	int cpu;		/* -A, -1: any */
 	bool quiet;		/* -q */
 	bool json;		/* -J */
+	const char *cong;	/* -C: congestion control, NULL: the default */
 	int ttp_family;
 	struct in_addr addr;
 };
@@ -221,6 +222,21 @@ static long long retrans_of(int fd, enum fam fam)
 			return tci.tcpi_total_retrans;
 	}
 	return -1;
+}
+
+/* The congestion control of the stream @fd in @name, "-" where none. */
+static void cong_of(int fd, char name[16])
+{
+	socklen_t len = 16;
+	int r = -1;
+
+	memset(name, 0, 16);
+	if (cfg.fam == FAM_TTP)
+		r = getsockopt(fd, SOL_TTP, TTP_CONGESTION, name, &len);
+	else if (cfg.fam == FAM_INET)
+		r = getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+	if (r || !name[0] || name[15])
+		strcpy(name, "-");
 }
 
 static int read_full(int fd, void *p, size_t len)
@@ -525,6 +541,7 @@ struct result {
 	long long done;		/* bytes, transactions or datagrams sent */
 	long long received;	/* bulk: the server's count; dgram: datagrams */
 	long long retrans;	/* bulk: segments retransmitted, -1: unknown */
+	char cong[16];		/* bulk: its congestion control, "-": none */
 	long long errors;	/* dgram: sends that failed */
 	long long ends;		/* dgram: END datagrams sent */
 	double end;		/* when its last byte was counted */
@@ -569,11 +586,29 @@ static int client_socket(int type)
 	return fd;
 }
 
+/* -C: TTP_CONGESTION or TCP_CONGESTION on a client's stream socket. */
+static void set_cong(int fd)
+{
+	int r = 0;
+
+	if (cfg.fam == FAM_TTP)
+		r = setsockopt(fd, SOL_TTP, TTP_CONGESTION, cfg.cong,
+			       strlen(cfg.cong));
+	else if (cfg.fam == FAM_INET)
+		r = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cfg.cong,
+			       strlen(cfg.cong));
+	if (r)
+		die("-C %s: %s", cfg.cong, strerror(errno));
+}
+
 static int client_connect(int type)
 {
 	int fd = client_socket(type);
 	union addr a;
 	socklen_t al;
+
+	if (cfg.cong && type == SOCK_STREAM)
+		set_cong(fd);
 
 	al = make_addr(&a, cfg.fam, type, cfg.addr, cfg.port);
 	if (cfg.fam == FAM_UNIX && type == SOCK_DGRAM &&
@@ -628,6 +663,7 @@ static void *bulk_thread(void *p)
 		die("the server counted %lld of %lld bytes", r->received,
 		    r->done);
 	r->retrans = retrans_of(fd, cfg.fam);
+	cong_of(fd, r->cong);
 	close(fd);
 	free(buf);
 	return NULL;
@@ -803,9 +839,9 @@ static void report_bulk(struct result *r, double secs)
 		retr = r[i].retrans < 0 || retr < 0 ? -1 : retr + r[i].retrans;
 	}
 	if (cfg.json)
-		printf("{\"family\":\"%s\",\"test\":\"bulk\",\"streams\":%d,\"size\":%d,\"seconds\":%.3f,\"bytes\":%lld,\"mbps\":%.1f,\"retrans\":%lld}\n",
+		printf("{\"family\":\"%s\",\"test\":\"bulk\",\"streams\":%d,\"size\":%d,\"seconds\":%.3f,\"bytes\":%lld,\"mbps\":%.1f,\"retrans\":%lld,\"cong\":\"%s\"}\n",
 		       cfg.fam_name, cfg.streams, cfg.size, secs, bytes,
-		       bytes * 8 / secs / 1e6, retr);
+		       bytes * 8 / secs / 1e6, retr, r[0].cong);
 	else
 		printf("%s bulk, %d stream%s: %lld bytes in %.2f s, %.1f Mbit/s%s\n",
 		       cfg.fam_name, cfg.streams, cfg.streams > 1 ? "s" : "",
@@ -977,7 +1013,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ttpperf -s [-p PORT] [-B ADDR] [-A CPU] [-q]\n"
 		"       ttpperf -c HOST [-f FAMILY] [-m TEST] [-l SECS | -n N] [-S SIZE]\n"
-		"               [-P STREAMS] [-p PORT] [-A CPU] [-q] [-J]\n"
+		"               [-P STREAMS] [-p PORT] [-A CPU] [-C ALGO] [-q] [-J]\n"
 		"\n"
 		"  -s         serve: TTP stream and datagram, TCP, UDP and AF_UNIX (abstract\n"
 		"             names) on PORT at once, each test every client asks for\n"
@@ -999,6 +1035,8 @@ static void usage(FILE *f)
 		"  -p PORT    the server's port (default %d)\n"
 		"  -B ADDR    server: bind to ADDR, not every address\n"
 		"  -A CPU     run on CPU only\n"
+		"  -C ALGO    client: the streams' congestion control (TTP: cubic or\n"
+		"             newreno; TCP: what tcp_available_congestion_control lists)\n"
 		"  -q         no progress line each second\n"
 		"  -J         the result as one line of JSON on stdout (progress on stderr)\n"
 		"  -h         this help\n"
@@ -1064,7 +1102,7 @@ static void parse_args(int argc, char **argv)
 	char *end;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "sc:f:m:l:n:S:P:p:B:A:qJh")) != -1) {
+	while ((opt = getopt(argc, argv, "sc:f:m:l:n:S:P:p:B:A:C:qJh")) != -1) {
 		switch (opt) {
 		case 's':
 			cfg.server = true;
@@ -1103,6 +1141,9 @@ static void parse_args(int argc, char **argv)
 		case 'A':
 			cfg.cpu = parse_num(optarg, 0, CPU_SETSIZE - 1, "bad CPU %s");
 			break;
+		case 'C':
+			cfg.cong = optarg;
+			break;
 		case 'q':
 			cfg.quiet = true;
 			break;
@@ -1128,6 +1169,8 @@ static void check_args(void)
 
 	if (cfg.server == !!cfg.host)
 		bad_usage("%s", "one of -s and -c HOST, please");
+	if (cfg.cong && (cfg.server || dg || cfg.fam == FAM_UNIX))
+		bad_usage("%s", "-C: a client's ttp or tcp streams only");
 	if (cfg.server)
 		return;
 	if ((!strcmp(cfg.fam_name, "udp") && !dg) ||

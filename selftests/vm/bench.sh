@@ -8,7 +8,8 @@
 #     the median and the spread, with veth offloads off (like for like) and at the
 #     veth's defaults (TCP gets GSO); AF_UNIX (the local copy limit) in the server's
 #     namespace;
-#   - bulk goodput under netem loss 0, 0.5, 1, 2 and 5 % (offloads off), a PNG plot;
+#   - bulk goodput under netem loss 0, 0.5, 1, 2 and 5 % (offloads off): TTP with
+#     CUBIC (its default) and with NewReno, TCP with its default, a PNG plot;
 #   - kernel memory (Slab in /proc/meminfo) per idle connection, 1,000 open;
 #   - bulk goodput with 10,000 idle connections open and with none.
 # It reports, it does not assert. Results: build/bench/ (every run's JSON line),
@@ -160,6 +161,7 @@ in_vm() {
 		for l in 0 0.5 1 2 5; do
 			lossy "$l"
 			record "loss$l/ttp" A -c $IP_B -l "$SECS"
+			record "loss$l/ttp-newreno" A -c $IP_B -l "$SECS" -C newreno
 			record "loss$l/tcp" A -c $IP_B -l "$SECS" -f tcp
 		done
 	done
@@ -287,7 +289,8 @@ json() {
 plot() {
 	local l
 	for l in 0 0.5 1 2 5; do
-		echo "$l $(field "$1" "loss$l/ttp" 2) $(field "$1" "loss$l/tcp" 2)"
+		echo "$l $(field "$1" "loss$l/ttp" 2) $(field "$1" "loss$l/tcp" 2)" \
+		     "$(field "$1" "loss$l/ttp-newreno" 2)"
 	done >"$RES/loss.dat"
 	gnuplot <<-EOF
 		set terminal png size 800,480
@@ -298,8 +301,9 @@ plot() {
 		set key top right
 		set grid
 		set yrange [0:*]
-		plot "$RES/loss.dat" using 1:2 with linespoints title "TTP", \
-		     "$RES/loss.dat" using 1:3 with linespoints title "TCP"
+		plot "$RES/loss.dat" using 1:2 with linespoints title "TTP (cubic)", \
+		     "$RES/loss.dat" using 1:4 with linespoints title "TTP (newreno)", \
+		     "$RES/loss.dat" using 1:3 with linespoints title "TCP (cubic)"
 	EOF
 }
 
