@@ -76,7 +76,9 @@ lint:
 	$(CHECKPATCH) -f $(filter-out module/compat.h,$(wildcard module/*.[ch])) \
 		uapi/linux/*.h && \
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-		-f module/compat.h && echo "lint: checkpatch --strict clean"
+		-f module/compat.h && echo "lint: checkpatch --strict clean" && \
+	out=$$(groff -man -ww -z docs/ttp.7 2>&1) && [ -z "$$out" ] && \
+	echo "lint: docs/ttp.7 groff -ww clean" || { echo "$$out"; exit 1; }
 
 # The pure logic of the stream (module/seq.h, and the sources in UNIT_LOGIC: no
 # kernel calls) compiled for the host with selftests/unit/shim standing in for
