@@ -490,12 +490,21 @@ static bool ttp_snd_wnd_ok(struct sock *sk, struct sk_buff *skb)
 	return !ttp_stream_split(sk, skb, room);
 }
 
-/* Does the congestion window take @skb on top of what is in flight? */
+/*
+ * Does the congestion window take @skb on top of what is in flight?
+ * Limited transmit (RFC 3042): the first two duplicate ACKs each let one
+ * more segment of new data go beyond cwnd, so that a small window still
+ * draws the three duplicate ACKs that fast retransmit needs.
+ */
 static bool ttp_cwnd_ok(const struct ttp_stream_sock *tsk,
 			const struct sk_buff *skb)
 {
-	return ttp_in_flight(tsk) + skb->len <= tsk->cong.cwnd ||
-	       !ttp_in_flight(tsk);
+	u32 room = tsk->cong.cwnd;
+
+	if (!tsk->cong.in_recovery &&
+	    !ttp_seq_before(TTP_STREAM_CB(skb)->seq, tsk->snd_max))
+		room += min_t(u32, tsk->cong.dupacks, 2) * tsk->mss;
+	return ttp_in_flight(tsk) + skb->len <= room || !ttp_in_flight(tsk);
 }
 
 /*
