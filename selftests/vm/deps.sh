@@ -12,8 +12,8 @@ set -euo pipefail
 # call and that a minimal Debian 12 root (debootstrap --variant=minbase) may lack.
 # A path stands for a file that must exist (busybox is copied into the initramfs).
 TOOLS=(
-	# build: ttp.ko, userspace, selftests, the debug kernel
-	gcc:gcc make:make bc:bc flex:flex bison:bison perl:perl
+	# build: ttp.ko, userspace, selftests, the debug kernel; make lint (groff)
+	gcc:gcc make:make bc:bc flex:flex bison:bison perl:perl groff:groff-base
 	/usr/include/libelf.h:libelf-dev
 	# the VM: kernel images and modules, initramfs, qemu
 	qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static cpio:cpio
