@@ -137,10 +137,10 @@ static void ttp_cubic_reno_estimate(struct ttp_cong *c, u32 acked)
 					   TTP_CUBIC_ALPHA_NUM;
 	u64 den = (u64)TTP_CUBIC_ALPHA_DEN * c->cwnd;
 	u64 grow = (u64)acked * c->mss * num + cb->est_rem;
+	u64 inc = div64_u64(grow, den);
 
-	cb->w_est = min_t(u64, cb->w_est + div64_u64(grow, den),
-			  TTP_CWND_MAX);
-	cb->est_rem = grow - div64_u64(grow, den) * den;
+	cb->est_rem = grow - inc * den;
+	cb->w_est = min_t(u64, cb->w_est + inc, TTP_CWND_MAX);
 }
 
 /* Congestion avoidance: toward W_cubic(t + RTT), or W_est if larger. */
