@@ -60,15 +60,13 @@ static int ttp_parse_options(struct sk_buff *skb, int hlen)
 static bool ttp_paws_reject(const struct ttp_stream_sock *tsk,
 			    const struct ttp_stream_cb *cb)
 {
-	u32 now = (u32)ktime_get_seconds();
-
 	if (!tsk->ts_ok || !cb->has_ts || !tsk->ts_recent)
 		return false;
 	if (tsk->ts_first && (s32)(cb->tsval - tsk->ts_first) < 0 &&
-	    now - tsk->ts_first_stamp < TTP_PAWS_FLOOR)
+	    (u32)ktime_get_seconds() - tsk->ts_first_stamp < TTP_PAWS_FLOOR)
 		return true;
 	return (s32)(tsk->ts_recent - cb->tsval) > TTP_PAWS_WINDOW &&
-	       now - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
+	       (u32)ktime_get_seconds() - tsk->ts_recent_stamp < TTP_PAWS_IDLE;
 }
 
 /*
