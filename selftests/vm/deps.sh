@@ -25,6 +25,8 @@ TOOLS=(
 	unshare:util-linux hostname:hostname
 	cmp:diffutils find:findutils xargs:findutils awk:mawk sed:sed grep:grep
 	timeout:coreutils sha256sum:coreutils tar:tar
+	# the Wireshark dissector's test: capture, decode, cut
+	tcpdump:tcpdump tshark:tshark editcap:wireshark-common
 	# the sid kernel is fetched with a private apt configuration; debootstrap
 	# (unpacked, not installed) builds its build root and downloads with wget
 	apt-get:apt dpkg-deb:dpkg wget:wget
