@@ -25,7 +25,7 @@ static int ttp_dgram_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	__be32 saddr;
 	u16 port;
 
-	err = ttp_check_sockaddr((struct sockaddr *)uaddr, addr_len);
+	err = ttp_check_sockaddr(sk, (struct sockaddr *)uaddr, addr_len);
 	if (err)
 		return err;
 	saddr = addr->sttp_addr.s_addr;
@@ -96,7 +96,7 @@ static int ttp_dgram_connect_locked(struct sock *sk, struct sockaddr *uaddr,
 		return err;
 	if (addr_len < (int)sizeof(*usin))
 		return -EINVAL;
-	if (usin->sttp_family != ttp_family)
+	if (!ttp_family_ok(sk, usin->sttp_family))
 		return -EAFNOSUPPORT;
 	if (ipv4_is_multicast(usin->sttp_addr.s_addr))
 		return -EOPNOTSUPP;
@@ -150,7 +150,7 @@ static int ttp_dgram_dest(struct sock *sk, struct msghdr *msg,
 	if (usin) {
 		if (msg->msg_namelen < (int)sizeof(*usin))
 			return -EINVAL;
-		if (usin->sttp_family != ttp_family &&
+		if (!ttp_family_ok(sk, usin->sttp_family) &&
 		    usin->sttp_family != AF_UNSPEC)
 			return -EAFNOSUPPORT;
 		*daddr = usin->sttp_addr.s_addr;
@@ -382,7 +382,7 @@ static int ttp_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	sock_recv_cmsgs(msg, sk, skb);
 	if (sin) {
 		memset(sin, 0, sizeof(*sin));
-		sin->sttp_family = ttp_family;
+		sin->sttp_family = ttp_addr_family(sk);
 		sin->sttp_port = ttp_hdr(skb)->source;
 		sin->sttp_addr.s_addr = ip_hdr(skb)->saddr;
 		msg->msg_namelen = sizeof(*sin);

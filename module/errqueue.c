@@ -130,7 +130,7 @@ int ttp_recv_error(struct sock *sk, struct msghdr *msg, size_t len)
 	serr = SKB_EXT_ERR(skb);
 	if (sin) {
 		memset(sin, 0, sizeof(*sin));
-		sin->sttp_family = ttp_family;
+		sin->sttp_family = ttp_addr_family(sk);
 		sin->sttp_port = serr->port;
 		sin->sttp_addr.s_addr = *(__be32 *)(skb_network_header(skb) +
 						    serr->addr_offset);

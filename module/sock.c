@@ -12,17 +12,34 @@
 #include "ttp.h"
 
 /*
+ * Does @sk take addresses of @family: AF_TTP, or AF_INET too while
+ * TTP_INET_ADDRS is on (sockaddr_in and sockaddr_ttp are laid out alike)?
+ */
+bool ttp_family_ok(const struct sock *sk, sa_family_t family)
+{
+	return family == ttp_family ||
+	       (family == AF_INET && READ_ONCE(ttp_sk(sk)->inet_addrs));
+}
+
+/* The family @sk gives its addresses in (TTP_INET_ADDRS: AF_INET) */
+sa_family_t ttp_addr_family(const struct sock *sk)
+{
+	return READ_ONCE(ttp_sk(sk)->inet_addrs) ? AF_INET : ttp_family;
+}
+
+/*
  * Check a user-supplied address the way inet_bind() does: -EINVAL when too
  * short, -EAFNOSUPPORT for a foreign family. AF_UNSPEC with INADDR_ANY is
  * accepted, an old quirk of the IPv4 API that programs rely on.
  */
-int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
+int ttp_check_sockaddr(const struct sock *sk, const struct sockaddr *uaddr,
+		       int addr_len)
 {
 	const struct sockaddr_ttp *addr = (const struct sockaddr_ttp *)uaddr;
 
 	if (addr_len < (int)sizeof(*addr))
 		return -EINVAL;
-	if (addr->sttp_family == ttp_family)
+	if (ttp_family_ok(sk, addr->sttp_family))
 		return 0;
 	if (addr->sttp_family == AF_UNSPEC &&
 	    addr->sttp_addr.s_addr == htonl(INADDR_ANY))
@@ -65,7 +82,7 @@ int ttp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	struct inet_sock *inet = inet_sk(sk);
 
 	memset(sin, 0, sizeof(*sin));
-	sin->sttp_family = ttp_family;
+	sin->sttp_family = ttp_addr_family(sk);
 	lock_sock(sk);
 	if (peer) {
 		if (!inet->inet_dport) {

@@ -4,7 +4,8 @@
  * ip_getsockopt() store them in the inet_sock, where the send and receive
  * paths find them (TTL, TOS, IP_PKTINFO and the other receive cmsgs,
  * IP_RECVERR, IP_MTU_DISCOVER). TTP refuses the multicast ones: it has no
- * group membership (docs/protocol.md, "Multicast"). SOL_TTP has TTP_CORK.
+ * group membership (docs/protocol.md, "Multicast"). SOL_TTP has TTP_CORK
+ * and TTP_INET_ADDRS (both types).
  * SOL_SOCKET options get here only where the kernel lets them (compat.h).
  */
 #include <linux/in.h>
@@ -66,6 +67,22 @@ static int ttp_set_cork(struct sock *sk, sockptr_t optval,
 	return 0;
 }
 
+/* TTP_INET_ADDRS: AF_INET addresses in and out (uapi/linux/ttp.h) */
+static int ttp_set_inet_addrs(struct sock *sk, sockptr_t optval,
+			      unsigned int optlen)
+{
+	int val;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	WRITE_ONCE(ttp_sk(sk)->inet_addrs, !!val);
+	release_sock(sk);
+	return 0;
+}
+
 /*
  * SOL_SOCKET, on kernels that let TTP see it (compat.h): SO_REUSEPORT here,
  * since the socket layer allows it to IPv4 and IPv6 only; the reuseport BPF
@@ -110,6 +127,8 @@ int ttp_setsockopt(struct socket *sock, int level, int optname,
 	}
 	if (level == SOL_TTP && optname == TTP_CORK)
 		return ttp_set_cork(sk, optval, optlen);
+	if (level == SOL_TTP && optname == TTP_INET_ADDRS)
+		return ttp_set_inet_addrs(sk, optval, optlen);
 	return -ENOPROTOOPT;
 }
 
@@ -175,7 +194,13 @@ int ttp_getsockopt(struct socket *sock, int level, int optname,
 			return -ENOPROTOOPT;
 		return ip_getsockopt(sk, level, optname, optval, optlen);
 	}
-	if (level != SOL_TTP || optname != TTP_CORK)
+	if (level != SOL_TTP)
+		return -ENOPROTOOPT;
+	if (optname == TTP_CORK)
+		val = READ_ONCE(ttp_sk(sk)->cork);
+	else if (optname == TTP_INET_ADDRS)
+		val = READ_ONCE(ttp_sk(sk)->inet_addrs);
+	else
 		return -ENOPROTOOPT;
 
 	if (get_user(len, optlen))
@@ -183,7 +208,6 @@ int ttp_getsockopt(struct socket *sock, int level, int optname,
 	if (len < 0)
 		return -EINVAL;
 	len = min_t(unsigned int, len, sizeof(int));
-	val = READ_ONCE(ttp_sk(sk)->cork);
 	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
 		return -EFAULT;
 	return 0;

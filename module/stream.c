@@ -243,7 +243,7 @@ static int ttp_stream_bind(struct socket *sock, TTP_SOCKADDR *uaddr,
 	int err, type;
 	u16 port;
 
-	err = ttp_check_sockaddr((struct sockaddr *)uaddr, addr_len);
+	err = ttp_check_sockaddr(sk, (struct sockaddr *)uaddr, addr_len);
 	if (err)
 		return err;
 	type = ttp_local_addr_type(sk, addr->sttp_addr.s_addr);
@@ -526,7 +526,7 @@ static int ttp_stream_connect(struct socket *sock, TTP_SOCKADDR *uaddr,
 		if (addr_len < (int)sizeof(*usin))
 			goto out;
 		err = -EAFNOSUPPORT;
-		if (usin->sttp_family != ttp_family)
+		if (!ttp_family_ok(sk, usin->sttp_family))
 			goto out;
 		err = ttp_stream_start_connect(sk, usin);
 		if (err)

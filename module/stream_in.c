@@ -263,6 +263,7 @@ static struct sock *ttp_stream_child(struct sock *sk, struct sk_buff *skb,
 	ctsk->keepintvl = ltsk->keepintvl;
 	ctsk->keepcnt = ltsk->keepcnt;
 	ctsk->cong_ops = ltsk->cong_ops;
+	ctsk->ts.inet_addrs = ltsk->ts.inet_addrs;
 
 	inet_sk(child)->inet_rcv_saddr = iph->daddr;
 	inet_sk(child)->inet_saddr = iph->daddr;

@@ -2,7 +2,7 @@
 /*
  * The stream's socket options at SOL_TTP (TTP_NODELAY, the keepalive
  * times, TTP_CONGESTION, TTP_INFO) and SO_KEEPALIVE's hook; every other
- * level goes to sockopt.c as for datagrams.
+ * level, and TTP_INET_ADDRS, go to sockopt.c as for datagrams.
  */
 #include "stream.h"
 
@@ -73,7 +73,7 @@ int ttp_stream_setsockopt(struct socket *sock, int level, int optname,
 	struct sock *sk = sock->sk;
 	int val, err;
 
-	if (level != SOL_TTP)
+	if (level != SOL_TTP || optname == TTP_INET_ADDRS)
 		return ttp_setsockopt(sock, level, optname, optval, optlen);
 	if (optname == TTP_INFO)
 		return -ENOPROTOOPT;
@@ -126,7 +126,7 @@ int ttp_stream_getsockopt(struct socket *sock, int level, int optname,
 	struct ttp_info info;
 	int len, val;
 
-	if (level != SOL_TTP)
+	if (level != SOL_TTP || optname == TTP_INET_ADDRS)
 		return ttp_getsockopt(sock, level, optname, optval, optlen);
 	if (get_user(len, optlen))
 		return -EFAULT;

@@ -122,6 +122,7 @@ struct ttp_sock {
 	struct ttp_ipc		pending_ipc;	/* the first send's cmsgs */
 	u32			pending_mtu;	/* the path's, at the first send */
 	u8			cork;		/* TTP_CORK is on */
+	u8			inet_addrs;	/* TTP_INET_ADDRS is on */
 };
 
 static inline struct ttp_sock *ttp_sk(const struct sock *sk)
@@ -282,7 +283,10 @@ int ttp_rcv(struct sk_buff *skb);
 int ttp_err(struct sk_buff *skb, u32 info);
 
 /* sock.c: what every TTP socket shares, whatever its type */
-int ttp_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
+int ttp_check_sockaddr(const struct sock *sk, const struct sockaddr *uaddr,
+		       int addr_len);
+bool ttp_family_ok(const struct sock *sk, sa_family_t family);
+sa_family_t ttp_addr_family(const struct sock *sk);
 int ttp_local_addr_type(struct sock *sk, __be32 addr);
 bool ttp_needs_bind_cap(struct net *net, u16 port);
 int ttp_shutdown_mask(int how);

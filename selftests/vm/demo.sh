@@ -4,7 +4,8 @@
 # ttpcat and ttpstat, boots Debian's kernel NAME (default 6.12) in qemu and sends a
 # TTP datagram from one network namespace to another, then a 2 MB file over a TTP
 # stream across a link that loses (2%), delays and reorders TTP packets both ways:
-# the SHA-256 of both ends must match and RetransSegs must show the retransmissions.
+# the SHA-256 of both ends must match and RetransSegs must show the retransmissions;
+# last, curl fetches a page from python3 -m http.server, both unchanged, under ttp-run.
 # The part inside the VM is `demo.sh --in-vm`; it exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,8 @@ run() { echo "\$ $*"; "$@"; }
 in_vm() {
 	dgram_demo
 	stream_demo
-	say "Done: a datagram and a 2 MB stream crossed between the namespaces over TTP."
+	unmodified_demo
+	say "Done: a datagram, a 2 MB stream and a web page crossed between the namespaces over TTP."
 }
 
 dgram_demo() {
@@ -148,6 +150,47 @@ stream_demo() {
 	fi
 	say "The 2 MB arrived intact (same SHA-256) although packets were lost and reordered:" \
 		"$n segments were sent again (RetransSegs)."
+}
+
+# tcp_opens NS: "ActiveOpens PassiveOpens" of NS's TCP (/proc/net/snmp)
+tcp_opens() {
+	ip netns exec "$1" awk '/^Tcp:/ { if (n++) print $6, $7 }' /proc/net/snmp
+}
+
+unmodified_demo() {
+	local run=$REPO/build/userspace/ttp-run www=$RESULTS/www srv i rc
+	local tcp_a tcp_b
+
+	tc -n a qdisc del dev veth-a root
+	tc -n b qdisc del dev veth-b root
+	mkdir -p "$www"
+	echo "Hello over TTP: python3 -m http.server, served to curl, neither changed." \
+		>"$www/hello.txt"
+	tcp_a=$(tcp_opens a) tcp_b=$(tcp_opens b)
+	say "Programs nobody changed, over TTP: ttp-run preloads a library that makes their" \
+		"AF_INET TCP sockets TTP streams. In namespace a, Python's web server:"
+	echo "\$ ip netns exec a ttp-run -v python3 -m http.server --bind 10.0.0.1 8080 &"
+	ip netns exec a "$run" -v python3 -m http.server --bind 10.0.0.1 \
+		--directory "$www" 8080 >"$RESULTS/http.log" 2>&1 &
+	srv=$!
+	for i in $(seq 100); do
+		ip netns exec a grep -q ':1F90 ' /proc/net/ttp && break
+		sleep 0.1
+	done
+	say "From namespace b, curl fetches a page from it:"
+	echo "\$ ip netns exec b ttp-run curl -sS http://10.0.0.1:8080/hello.txt"
+	rc=0
+	ip netns exec b timeout 60 "$run" curl -sS http://10.0.0.1:8080/hello.txt || rc=$?
+	kill "$srv" 2>/dev/null || true
+	wait "$srv" 2>/dev/null || true
+	say "The server's log (ttp-run -v names the socket it made TTP):"
+	cat "$RESULTS/http.log"
+	echo "TCP ActiveOpens PassiveOpens before/after: a $tcp_a / $(tcp_opens a)," \
+		"b $tcp_b / $(tcp_opens b) (unchanged: it was not TCP)"
+	if [ "$rc" != 0 ] || [ "$tcp_a $tcp_b" != "$(tcp_opens a) $(tcp_opens b)" ]; then
+		say "FAILED: curl's status $rc, or TCP carried the page"
+		exit 1
+	fi
 }
 
 if [ "${1:-}" = --in-vm ]; then

@@ -27,6 +27,9 @@ TOOLS=(
 	timeout:coreutils sha256sum:coreutils tar:tar
 	# the Wireshark dissector's test: capture, decode, cut
 	tcpdump:tcpdump tshark:tshark editcap:wireshark-common
+	# ttp-run's test: programs nobody here wrote, over TTP
+	socat:socat curl:curl redis-server:redis-server redis-cli:redis-tools
+	iperf3:iperf3 /usr/bin/python3:python3
 	# the sid kernel is fetched with a private apt configuration; debootstrap
 	# (unpacked, not installed) builds its build root and downloads with wget
 	apt-get:apt dpkg-deb:dpkg wget:wget

@@ -127,6 +127,14 @@ struct ttp_streamhdr {
  */
 #define TTP_CONGESTION		7
 #define TTP_CA_NAME_MAX		16
+/*
+ * Both types: while non-zero, the socket takes a sockaddr_in (AF_INET)
+ * wherever it takes a sockaddr_ttp, and gives its addresses (getsockname,
+ * getpeername, accept, recvfrom, the error queue) as AF_INET. The two are
+ * laid out alike. An accepted connection has its listener's setting. For
+ * ttp-run, which runs unmodified IPv4 programs over TTP.
+ */
+#define TTP_INET_ADDRS		8
 
 /* getsockopt(SOL_TTP, TTP_INFO): a stream connection's state and figures. */
 struct ttp_info {
