@@ -17,6 +17,11 @@
 #                        selftests/mutants/ (one kernel, 6.12; slow, not in CI)
 #   make bench           ttpperf: TTP against TCP, UDP and AF_UNIX in one VM run
 #                        (KVER, default 6.12): docs/bench/, the README's table
+#   make install         ttp.ko for the running kernel (KREL) into updates/, the
+#                        tools, ttp-run, ttp.h, ttp(7), the Wireshark dissector
+#   make uninstall       removes what make install installed
+#   make dkms            the sources to /usr/src/ttp-VERSION, dkms install: built
+#                        for every kernel installed from now on (dkms-remove)
 #   make stress          the fuzzers' big doses, a SYN flood, namespace deletion
 #                        in every state and insmod/rmmod cycles, on the debug
 #                        kernel (selftests/vm/stress.sh; long, not in CI)
@@ -68,6 +73,67 @@ stress:
 bench:
 	KVER=$(KVER) $(VM)/bench.sh
 
+# ---- install ------------------------------------------------------------
+# make install: ttp.ko for KREL (default the running kernel; its headers,
+# /lib/modules/KREL/build, build it) into /lib/modules/KREL/updates plus
+# depmod; the tools, ttp-run and its library, the uapi header and ttp(7)
+# under PREFIX; the Wireshark dissector into Wireshark's global Lua plugin
+# folder (WIRESHARK_PLUGINDIR). DESTDIR works as usual (then no depmod).
+# make uninstall removes exactly these.
+PREFIX ?= /usr/local
+KREL ?= $(shell uname -r)
+WIRESHARK_PLUGINDIR ?= $(or $(shell tshark -G folders 2>/dev/null | \
+	sed -n 's/^Global Lua Plugins:[[:space:]]*//p'),$(PREFIX)/lib/wireshark/plugins)
+INST_KO := $(DESTDIR)/lib/modules/$(KREL)/updates/ttp.ko
+INST_BIN := $(addprefix $(DESTDIR)$(PREFIX)/bin/,ttpcat ttpstat ttpperf ttp-run)
+INST_LIB := $(DESTDIR)$(PREFIX)/lib/ttp/libttp-run.so
+INST_HDR := $(DESTDIR)$(PREFIX)/include/linux/ttp.h
+INST_MAN := $(DESTDIR)$(PREFIX)/share/man/man7/ttp.7
+INST_LUA := $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ttp.lua
+
+install: userspace
+	@test -d /lib/modules/$(KREL)/build || \
+		{ echo "no headers for $(KREL) (/lib/modules/$(KREL)/build): install linux-headers-$(KREL)"; exit 1; }
+	mkdir -p $(BUILD)/install-$(KREL)
+	cp -a Kbuild module uapi $(BUILD)/install-$(KREL)/
+	$(MAKE) -C /lib/modules/$(KREL)/build M=$(BUILD)/install-$(KREL) modules
+	install -D -m 0644 $(BUILD)/install-$(KREL)/ttp.ko $(INST_KO)
+	$(if $(DESTDIR),,depmod -a $(KREL))
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(addprefix $(BUILD)/userspace/,ttpcat ttpstat ttpperf ttp-run) \
+		$(DESTDIR)$(PREFIX)/bin/
+	install -D -m 0644 $(BUILD)/userspace/libttp-run.so $(INST_LIB)
+	install -D -m 0644 uapi/linux/ttp.h $(INST_HDR)
+	install -D -m 0644 docs/ttp.7 $(INST_MAN)
+	install -D -m 0644 userspace/wireshark/ttp.lua $(INST_LUA)
+
+uninstall:
+	rm -f $(INST_KO) $(INST_BIN) $(INST_LIB) $(INST_HDR) $(INST_MAN) $(INST_LUA)
+	-rmdir $(dir $(INST_LIB)) 2>/dev/null
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+# ---- DKMS -----------------------------------------------------------------
+# make dkms: the module's sources into /usr/src/ttp-VERSION and dkms install
+# (it builds for the running kernel now and for each kernel installed
+# later); make dkms-remove: dkms remove --all and the sources removed.
+# DKMS_SRC: where the sources go (default /usr/src; the tests use their own).
+TTP_VERSION ?= $(or $(shell git log -1 --format=0.%cd --date=format:%Y%m%d%H%M 2>/dev/null),0.0)
+DKMS_SRC ?= /usr/src
+
+dkms-src:
+	rm -rf $(DKMS_SRC)/ttp-$(TTP_VERSION)
+	mkdir -p $(DKMS_SRC)/ttp-$(TTP_VERSION)
+	cp -a Kbuild module uapi $(DKMS_SRC)/ttp-$(TTP_VERSION)/
+	rm -f $(DKMS_SRC)/ttp-$(TTP_VERSION)/module/dkms.conf
+	sed 's/@VERSION@/$(TTP_VERSION)/' module/dkms.conf > $(DKMS_SRC)/ttp-$(TTP_VERSION)/dkms.conf
+
+dkms: dkms-src
+	dkms install -m ttp -v $(TTP_VERSION)
+
+dkms-remove:
+	-dkms remove -m ttp -v $(TTP_VERSION) --all
+	rm -rf $(DKMS_SRC)/ttp-$(TTP_VERSION)
+
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
 	--ignore FILE_PATH_CHANGES -q
@@ -112,4 +178,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all module userspace selftests deps run fresh check mutants stress bench lint \
-	unit unit-coverage clean
+	unit unit-coverage clean install uninstall dkms-src dkms dkms-remove

@@ -11,6 +11,8 @@
 # to run instead (make check KVER=6.1,6.12), or set TTP_ALLOW_MISSING_KERNELS=1 to
 # report it as a missing kernel and go on.
 # Results: build/results/NAME/ (tap.log, summary, dmesg.txt, console.log), udp/ likewise.
+# With 6.1 and 6.12 among the kernels, the row "packaging" (packaging.sh) checks make
+# install/uninstall and DKMS builds for both, booted.
 # The VM runs go $(nproc) at a time (TTP_CHECK_JOBS); a failed one's console end is
 # printed. Environment: V=1 runs one VM at a time and shows its console; TTP_KERNELS (default list);
 # TTP_ALLOW_MISSING_KERNELS=1; TTP_SHUFFLE=SEED|random (run the programs in a shuffled
@@ -170,6 +172,22 @@ if [ -n "$built" ]; then
 	fi
 	row udp "host $(uname -r)" "$p" "$f" "$s" "$(($(date +%s) - start))s" "${note:-dgram diff_udp ports netns.sh as udp, stream as tcp}"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+fi
+
+# make install/uninstall and DKMS (selftests/vm/packaging.sh): on the host,
+# then two short VM boots of the DKMS-built modules; when the kernels asked
+# for include 6.1 and 6.12, whose headers DKMS builds against.
+if [ -n "$built" ] && [[ " ${kernels[*]} " == *" 6.1 "* ]] && [[ " ${kernels[*]} " == *" 6.12 "* ]]; then
+	host_row_start packaging "make install, make uninstall, DKMS for 6.1 and 6.12"
+	bash "$VMDIR/packaging.sh" >"$res/tap.log" 2>&1 || urc=$?
+	read -r p f < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
+		END { print p + 0, f + 0 }' "$res/tap.log")
+	note=''
+	if [ $((p + f)) != 6 ]; then note="planned 6, ran $((p + f))" f=$((f + 1)); fi
+	if [ "$urc" != 0 ] && [ "$f" = 0 ]; then f=1 note="exit status $urc"; fi
+	[ "$f" = 0 ] || grep -A12 '^not ok' "$res/tap.log" | head -n 40 >&2 || true
+	row packaging "host $(uname -r)" "$p" "$f" 0 "$(($(date +%s) - start))s" "${note:-make install/uninstall, dkms build 6.1 6.12, loads}"
+	passed=$((passed + p)) failed=$((failed + f))
 fi
 
 # First every kernel is fetched and its ttp.ko built, one after the other;

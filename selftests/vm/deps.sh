@@ -30,6 +30,8 @@ TOOLS=(
 	# ttp-run's test: programs nobody here wrote, over TTP
 	socat:socat curl:curl redis-server:redis-server redis-cli:redis-tools
 	iperf3:iperf3 /usr/bin/python3:python3
+	# make install, DKMS (packaging.sh)
+	dkms:dkms man:man-db
 	# the sid kernel is fetched with a private apt configuration; debootstrap
 	# (unpacked, not installed) builds its build root and downloads with wget
 	apt-get:apt dpkg-deb:dpkg wget:wget
