@@ -450,7 +450,7 @@ static void ttp_dgram_queue(struct net *net, struct sock *sk,
 {
 	/* 0 to accept: an errno on 6.1 and 6.12, a drop reason later */
 	if (sk_filter_trim_cap(sk, skb, hlen)) {
-		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		ttp_drop_stats(net, skb, TTP_MIB_INERRORS);
 		atomic_inc(&sk->sk_drops);
 		kfree_skb(skb);
 		return;
@@ -460,7 +460,7 @@ static void ttp_dgram_queue(struct net *net, struct sock *sk,
 
 	/* sk_drops counted there when the buffer is full */
 	if (__sock_queue_rcv_skb(sk, skb) < 0) {
-		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
+		ttp_drop_stats(net, skb, TTP_MIB_RCVBUFERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		kfree_skb(skb);
 	} else {
@@ -508,7 +508,7 @@ static int ttp_dgram_rcv_bcast(struct net *net, struct sk_buff *skb, int hlen)
 
 	if (!ttp_table_match_all(net, SOCK_DGRAM, iph->saddr, th->source,
 				 iph->daddr, th->dest, inet_iif(skb), &b.cb))
-		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+		ttp_drop_stats(net, skb, TTP_MIB_NOPORTS);
 	consume_skb(skb);
 	return 0;
 }
@@ -536,7 +536,7 @@ int ttp_dgram_rcv(struct net *net, struct sk_buff *skb, int hlen)
 		sk = ttp_table_lookup(net, SOCK_DGRAM, iph->saddr, th->source,
 				      iph->daddr, th->dest, inet_iif(skb));
 	if (!sk) {
-		ttp_inc_stats(net, TTP_MIB_NOPORTS);
+		ttp_drop_stats(net, skb, TTP_MIB_NOPORTS);
 		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 		kfree_skb(skb);
 		return 0;

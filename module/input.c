@@ -30,11 +30,11 @@ int ttp_rcv(struct sk_buff *skb)
 	 * but not a malformed packet.
 	 */
 	if (pskb_trim_rcsum(skb, ntohs(ttp_hdr(skb)->len))) {
-		ttp_inc_stats(net, TTP_MIB_INERRORS);
+		ttp_drop_stats(net, skb, TTP_MIB_INERRORS);
 		goto drop;
 	}
 	if (ttp_checksum_bad(skb)) {
-		ttp_inc_stats(net, TTP_MIB_INCSUMERRORS);
+		ttp_drop_stats(net, skb, TTP_MIB_INCSUMERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		goto drop;
 	}
@@ -48,7 +48,7 @@ int ttp_rcv(struct sk_buff *skb)
 	return ttp_dgram_rcv(net, skb, hlen);
 
 malformed:
-	ttp_inc_stats(net, TTP_MIB_MALFORMED);
+	ttp_drop_stats(net, skb, TTP_MIB_MALFORMED);
 	ttp_inc_stats(net, TTP_MIB_INERRORS);
 drop:
 	kfree_skb(skb);

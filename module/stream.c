@@ -16,6 +16,7 @@ void ttp_stream_set_state(struct sock *sk, int state)
 	struct net *net = sock_net(sk);
 	int old = sk->sk_state;
 
+	ttp_trace_state(sk, old, state);
 	if (old == TCP_ESTABLISHED)
 		ttp_dec_stats(net, TTP_MIB_CURRESTAB);
 	if (state == TCP_ESTABLISHED)

@@ -338,7 +338,20 @@ void ttp_stream_send_cookie(struct sock *sk, struct sk_buff *syn, u32 cookie);
 void ttp_stream_push(struct sock *sk, bool force);
 bool ttp_cwnd_used(const struct ttp_stream_sock *tsk);
 void ttp_stream_send_fin(struct sock *sk);
-int ttp_stream_retransmit(struct sock *sk);
+/* Why a segment went again (ttp_stream_retransmit()'s callers) */
+enum ttp_resend_reason {
+	TTP_RESEND_TIMEOUT,	/* sent again by the push after the timer's go-back */
+	TTP_RESEND_FAST,	/* three duplicate ACKs (RFC 5681 3.2) */
+	TTP_RESEND_RECOVERY,	/* a partial ACK in fast recovery (RFC 6582) */
+	TTP_RESEND_SIMOPEN,	/* our SYN again, with an ACK: simultaneous open */
+};
+
+int ttp_stream_retransmit(struct sock *sk, enum ttp_resend_reason why);
+/* trace.c: fire the trace events (ttp_trace.h) */
+void ttp_trace_resend(const struct sock *sk, const struct sk_buff *skb,
+		      enum ttp_resend_reason why);
+void ttp_trace_cwnd(const struct sock *sk, u32 old_cwnd, u32 old_ssthresh);
+void ttp_trace_state(const struct sock *sk, int oldstate, int newstate);
 void ttp_stream_send_probe(struct sock *sk);
 u32 ttp_stream_rcv_window(struct sock *sk);
 void ttp_stream_mtu_reduced(struct sock *sk);

@@ -117,7 +117,7 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 	cb->flags = ntohs(sh->th.flags);
 	cb->resent = 0;
 	if (hlen < TTP_STREAM_HDR_LEN || ttp_parse_options(skb, hlen)) {
-		ttp_inc_stats(net, TTP_MIB_MALFORMED);
+		ttp_drop_stats(net, skb, TTP_MIB_MALFORMED);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		goto drop;
 	}
@@ -148,7 +148,7 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 				  READ_ONCE(sk->sk_sndbuf))) {
 		bh_unlock_sock(sk);
 		atomic_inc(&sk->sk_drops);
-		ttp_inc_stats(net, TTP_MIB_RCVBUFERRORS);
+		ttp_drop_stats(net, skb, TTP_MIB_RCVBUFERRORS);
 		sock_put(sk);
 		goto drop;
 	}
@@ -531,11 +531,14 @@ static void ttp_ack_new(struct sock *sk, u32 ack, u32 tsecr)
 	ttp_stream_clean_rtx(sk, ack);
 	tsk->retries = 0;
 	if (sk->sk_state != TCP_SYN_SENT && sk->sk_state != TCP_SYN_RECV) {
+		u32 cwnd = tsk->cong.cwnd, ssthresh = tsk->cong.ssthresh;
+
 		tsk->cong.app_limited = !ttp_cwnd_used(tsk);
 		act = ttp_cong_ack(&tsk->cong, ack, acked, ttp_in_flight(tsk),
 				   rtt, ttp_clock_us());
+		ttp_trace_cwnd(sk, cwnd, ssthresh);
 		if (act != TTP_CONG_NONE)
-			ttp_stream_retransmit(sk);
+			ttp_stream_retransmit(sk, TTP_RESEND_RECOVERY);
 	}
 	/* RFC 6298 5.2, 5.3: all acked, stop; else restart the timer */
 	if (tsk->snd_una == tsk->snd_max)
@@ -582,7 +585,7 @@ static void ttp_synsent_rcv(struct sock *sk, struct sk_buff *skb)
 	if (!ack_ok) {
 		/* simultaneous open: our SYN goes again, now with an ACK */
 		ttp_stream_set_state(sk, TCP_SYN_RECV);
-		ttp_stream_retransmit(sk);
+		ttp_stream_retransmit(sk, TTP_RESEND_SIMOPEN);
 		return;
 	}
 	ttp_ack_new(sk, cb->ack, cb->has_ts ? cb->tsecr : 0);
@@ -737,7 +740,7 @@ static void ttp_stream_ack(struct sock *sk, struct sk_buff *skb)
 		act = ttp_cong_dupack(&tsk->cong, cb->ack, tsk->snd_max,
 				      ttp_in_flight(tsk));
 		if (act == TTP_CONG_FAST_RETRANSMIT &&
-		    ttp_stream_retransmit(sk) > 0)
+		    ttp_stream_retransmit(sk, TTP_RESEND_FAST) > 0)
 			ttp_inc_stats(sock_net(sk), TTP_MIB_FASTRETRANS);
 	}
 }
@@ -813,7 +816,7 @@ static void ttp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 		break;
 	case TTP_OFO_FULL:
 		atomic_inc(&sk->sk_drops);
-		ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+		ttp_drop_stats(sock_net(sk), skb, TTP_MIB_RCVBUFERRORS);
 		kfree_skb(skb);
 		return;
 	default:	/* all of it is here already */
@@ -885,7 +888,7 @@ static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 	if (in_order && skb_queue_empty(&sk->sk_receive_queue))
 		return true;
 	atomic_inc(&sk->sk_drops);
-	ttp_inc_stats(sock_net(sk), TTP_MIB_RCVQDROP);
+	ttp_drop_stats(sock_net(sk), skb, TTP_MIB_RCVQDROP);
 	return false;
 }
 
@@ -926,7 +929,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	/* a peer that ignores our window does not get our memory */
 	if (ttp_rmem_over(sk, skb)) {
 		atomic_inc(&sk->sk_drops);
-		ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+		ttp_drop_stats(sock_net(sk), skb, TTP_MIB_RCVBUFERRORS);
 		kfree_skb(skb);
 		ttp_stream_send_ack(sk);
 		return;
@@ -938,7 +941,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		if (pskb_trim(skb, wnd_end - cb->seq)) {
 			/* no memory to cut it: the sender resends it */
 			atomic_inc(&sk->sk_drops);
-			ttp_inc_stats(sock_net(sk), TTP_MIB_RCVBUFERRORS);
+			ttp_drop_stats(sock_net(sk), skb, TTP_MIB_RCVBUFERRORS);
 			kfree_skb(skb);
 			ttp_stream_send_ack(sk);
 			return;
@@ -1068,7 +1071,7 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 
 	/* PAWS first; a reset passes it (as TCP), the rules below judge it */
 	if (!(cb->flags & TTP_RST) && ttp_paws_reject(tsk, cb)) {
-		ttp_inc_stats(sock_net(sk), TTP_MIB_PAWSESTAB);
+		ttp_drop_stats(sock_net(sk), skb, TTP_MIB_PAWSESTAB);
 		ttp_oow_ack(sk, cb);
 		goto drop;
 	}

@@ -564,10 +564,13 @@ static void ttp_stream_sync_mss(struct sock *sk)
  */
 static void ttp_stream_idle_restart(struct ttp_stream_sock *tsk)
 {
+	u32 cwnd = tsk->cong.cwnd, ssthresh = tsk->cong.ssthresh;
+
 	if (ttp_in_flight(tsk) || !tsk->last_send_us ||
 	    ttp_clock_us() - tsk->last_send_us <= ttp_rto_timeout(&tsk->rto))
 		return;
 	ttp_cong_after_idle(&tsk->cong);
+	ttp_trace_cwnd(&tsk->ts.inet.sk, cwnd, ssthresh);
 	tsk->last_send_us = 0;
 }
 
@@ -632,6 +635,7 @@ void ttp_stream_push(struct sock *sk, bool force)
 		if (!ttp_seq_after(tsk->snd_nxt, tsk->snd_max)) {
 			/* sent before: resent after a timeout's go-back */
 			TTP_STREAM_CB(skb)->resent = 1;
+			ttp_trace_resend(sk, skb, TTP_RESEND_TIMEOUT);
 			tsk->bytes_retrans += skb->len;
 			tsk->segs_retrans++;
 			ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);
@@ -697,7 +701,7 @@ void ttp_stream_send_fin(struct sock *sk)
  * Returns 1 when it went out, 0 when nothing is unacknowledged, or a
  * negative errno.
  */
-int ttp_stream_retransmit(struct sock *sk)
+int ttp_stream_retransmit(struct sock *sk, enum ttp_resend_reason why)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
@@ -717,6 +721,7 @@ int ttp_stream_retransmit(struct sock *sk)
 		return err;
 	TTP_STREAM_CB(skb)->resent = 1;
 	TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
+	ttp_trace_resend(sk, skb, why);
 	tsk->bytes_retrans += skb->len;
 	tsk->segs_retrans++;
 	ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);

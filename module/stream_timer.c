@@ -200,6 +200,16 @@ static void ttp_timer_abort(struct sock *sk, int err)
  * N: the congestion window is one segment now), back the timer off, and
  * abort once the limit is reached.
  */
+/* The loss a timeout signals, for the congestion state (RFC 5681 3.1) */
+static void ttp_timer_cong_rto(struct sock *sk)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 cwnd = tsk->cong.cwnd, ssthresh = tsk->cong.ssthresh;
+
+	ttp_cong_rto(&tsk->cong, tsk->snd_max, ttp_in_flight(tsk));
+	ttp_trace_cwnd(sk, cwnd, ssthresh);
+}
+
 static void ttp_retransmit_timeout(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
@@ -221,14 +231,14 @@ static void ttp_retransmit_timeout(struct sock *sk)
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
 		tsk->syn_lost = 1;
 	else
-		ttp_cong_rto(&tsk->cong, tsk->snd_max, ttp_in_flight(tsk));
+		ttp_timer_cong_rto(sk);
 	ttp_rto_backoff(&tsk->rto);
 	tsk->rtt_start_us = 0;	/* Karn: nothing in flight is timed now */
 	/* go back: everything from snd_una on is to be sent again */
 	tsk->send_head = skb_peek(&sk->sk_write_queue);
 	tsk->snd_nxt = tsk->snd_una;
 	tsk->rtx_kind = TTP_RTX_NONE;
-	ttp_stream_retransmit(sk);
+	/* the push sends it all again from snd_una, as cwnd lets it */
 	ttp_stream_push(sk, true);
 	ttp_stream_arm_rtx(sk, TTP_RTX_RETRANSMIT,
 			   usecs_to_jiffies(ttp_rto_timeout(&tsk->rto)));

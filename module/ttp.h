@@ -52,7 +52,9 @@
  *    The cork (struct ttp_sock: pending, pending_len, pending_daddr,
  *    pending_dport, pending_mtu) is read and written only under the socket
  *    lock; so is the cork flag, written with WRITE_ONCE as sendmsg peeks at
- *    it with READ_ONCE;
+ *    it with READ_ONCE; and inet_addrs (TTP_INET_ADDRS), written under the
+ *    socket lock with WRITE_ONCE and read with READ_ONCE where an address
+ *    is taken or given, a stream child's copied from its listener's;
  *    the send path that assembles a corked datagram keeps the lock until the
  *    datagram is sent.
  *    sk_error_queue holds ICMP errors for IP_RECVERR: the error handler
@@ -231,6 +233,10 @@ static inline void ttp_inc_stats(const struct net *net, enum ttp_mib_field f)
 {
 	atomic_long_inc(&ttp_pernet(net)->mib[f]);
 }
+
+/* trace.c: count a received packet dropped in @f and fire ttp:ttp_drop */
+void ttp_drop_stats(const struct net *net, const struct sk_buff *skb,
+		    enum ttp_mib_field f);
 
 static inline void ttp_dec_stats(const struct net *net, enum ttp_mib_field f)
 {
