@@ -136,7 +136,8 @@ dkms-remove:
 
 # compat.h exists to compare kernel versions: only it may use LINUX_VERSION_CODE.
 # ttp_trace.h's TRACE_EVENT()s are laid out as include/trace/events/*.h are:
-# one macro argument per line, which --strict's layout checks do not know.
+# one macro argument per line, which --strict's layout checks do not know,
+# and field lists in macros, as their TP_STORE_*() (COMPLEX_MACRO).
 CHECKPATCH = $$ksrc/scripts/checkpatch.pl --strict --no-tree --show-types \
 	--ignore FILE_PATH_CHANGES -q
 LINT_OWN := module/compat.h module/ttp_trace.h
@@ -146,7 +147,7 @@ lint:
 		uapi/linux/*.h && \
 	$(CHECKPATCH) --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f module/compat.h && \
-	$(CHECKPATCH) --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
+	$(CHECKPATCH) --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,COMPLEX_MACRO \
 		-f module/ttp_trace.h && echo "lint: checkpatch --strict clean" && \
 	out=$$(groff -man -ww -z docs/ttp.7 2>&1) && [ -z "$$out" ] && \
 	echo "lint: docs/ttp.7 groff -ww clean" || { echo "$$out"; exit 1; }

@@ -45,17 +45,9 @@ static bool ttp_ip_opt_refused(int optname)
 	return false;
 }
 
-static int ttp_set_cork(struct sock *sk, sockptr_t optval,
-			unsigned int optlen)
+/* TTP_CORK set to @val, under the socket lock */
+static int ttp_set_cork(struct sock *sk, int val)
 {
-	int val;
-
-	if (optlen < sizeof(int))
-		return -EINVAL;
-	if (copy_from_sockptr(&val, optval, sizeof(val)))
-		return -EFAULT;
-
-	lock_sock(sk);
 	WRITE_ONCE(ttp_sk(sk)->cork, !!val);
 	/*
 	 * Clearing the cork sends what it held, as UDP_CORK does, and like
@@ -63,24 +55,31 @@ static int ttp_set_cork(struct sock *sk, sockptr_t optval,
 	 */
 	if (!val && !skb_queue_empty(&ttp_sk(sk)->pending))
 		ttp_cork_push(sk);
-	release_sock(sk);
 	return 0;
 }
 
-/* TTP_INET_ADDRS: AF_INET addresses in and out (uapi/linux/ttp.h) */
-static int ttp_set_inet_addrs(struct sock *sk, sockptr_t optval,
+/*
+ * SOL_TTP, both an int: TTP_CORK, and TTP_INET_ADDRS (AF_INET addresses
+ * in and out, uapi/linux/ttp.h)
+ */
+static int ttp_setsockopt_ttp(struct sock *sk, int optname, sockptr_t optval,
 			      unsigned int optlen)
 {
-	int val;
+	int val, err = 0;
 
+	if (optname != TTP_CORK && optname != TTP_INET_ADDRS)
+		return -ENOPROTOOPT;
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
 	lock_sock(sk);
-	WRITE_ONCE(ttp_sk(sk)->inet_addrs, !!val);
+	if (optname == TTP_CORK)
+		err = ttp_set_cork(sk, val);
+	else
+		WRITE_ONCE(ttp_sk(sk)->inet_addrs, !!val);
 	release_sock(sk);
-	return 0;
+	return err;
 }
 
 /*
@@ -125,10 +124,8 @@ int ttp_setsockopt(struct socket *sock, int level, int optname,
 			return -ENOPROTOOPT;
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	}
-	if (level == SOL_TTP && optname == TTP_CORK)
-		return ttp_set_cork(sk, optval, optlen);
-	if (level == SOL_TTP && optname == TTP_INET_ADDRS)
-		return ttp_set_inet_addrs(sk, optval, optlen);
+	if (level == SOL_TTP)
+		return ttp_setsockopt_ttp(sk, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
 

@@ -73,27 +73,41 @@ TRACE_DEFINE_ENUM(TTP_MIB_RCVQDROP);
 		{ TTP_MIB_PAWSESTAB, "PAWSEstab" },			\
 		{ TTP_MIB_RCVQDROP, "RcvQDrop" })
 
+/* A socket's 4-tuple, local first: the fields, their assignment, format */
+#define TTP_TP_TUPLE_FIELDS						\
+	__field(__be32, saddr)						\
+	__field(__be32, daddr)						\
+	__field(u16, sport)						\
+	__field(u16, dport)
+
+#define TTP_TP_STORE_TUPLE(sk)						\
+	do {								\
+		const struct inet_sock *inet = inet_sk(sk);		\
+									\
+		__entry->saddr = inet->inet_saddr;			\
+		__entry->daddr = inet->inet_daddr;			\
+		__entry->sport = ntohs(inet->inet_sport);		\
+		__entry->dport = ntohs(inet->inet_dport);		\
+	} while (0)
+
+#define TTP_TP_TUPLE_FMT	"%pI4:%u %pI4:%u"
+#define TTP_TP_TUPLE_ARGS						\
+	&__entry->saddr, __entry->sport, &__entry->daddr, __entry->dport
+
 TRACE_EVENT(ttp_state,
 	TP_PROTO(const struct sock *sk, int oldstate, int newstate),
 	TP_ARGS(sk, oldstate, newstate),
 	TP_STRUCT__entry(
-		__field(__be32, saddr)
-		__field(__be32, daddr)
-		__field(u16, sport)
-		__field(u16, dport)
+		TTP_TP_TUPLE_FIELDS
 		__field(int, oldstate)
 		__field(int, newstate)
 	),
 	TP_fast_assign(
-		__entry->saddr = inet_sk(sk)->inet_saddr;
-		__entry->daddr = inet_sk(sk)->inet_daddr;
-		__entry->sport = ntohs(inet_sk(sk)->inet_sport);
-		__entry->dport = ntohs(inet_sk(sk)->inet_dport);
+		TTP_TP_STORE_TUPLE(sk);
 		__entry->oldstate = oldstate;
 		__entry->newstate = newstate;
 	),
-	TP_printk("%pI4:%u %pI4:%u %s -> %s", &__entry->saddr, __entry->sport,
-		  &__entry->daddr, __entry->dport,
+	TP_printk(TTP_TP_TUPLE_FMT " %s -> %s", TTP_TP_TUPLE_ARGS,
 		  ttp_show_state(__entry->oldstate),
 		  ttp_show_state(__entry->newstate))
 );
@@ -102,26 +116,19 @@ TRACE_EVENT(ttp_retransmit,
 	TP_PROTO(const struct sock *sk, u32 seq, u32 len, int reason),
 	TP_ARGS(sk, seq, len, reason),
 	TP_STRUCT__entry(
-		__field(__be32, saddr)
-		__field(__be32, daddr)
-		__field(u16, sport)
-		__field(u16, dport)
+		TTP_TP_TUPLE_FIELDS
 		__field(u32, seq)
 		__field(u32, len)
 		__field(int, reason)
 	),
 	TP_fast_assign(
-		__entry->saddr = inet_sk(sk)->inet_saddr;
-		__entry->daddr = inet_sk(sk)->inet_daddr;
-		__entry->sport = ntohs(inet_sk(sk)->inet_sport);
-		__entry->dport = ntohs(inet_sk(sk)->inet_dport);
+		TTP_TP_STORE_TUPLE(sk);
 		__entry->seq = seq;
 		__entry->len = len;
 		__entry->reason = reason;
 	),
-	TP_printk("%pI4:%u %pI4:%u seq=%u len=%u reason=%s",
-		  &__entry->saddr, __entry->sport, &__entry->daddr,
-		  __entry->dport, __entry->seq, __entry->len,
+	TP_printk(TTP_TP_TUPLE_FMT " seq=%u len=%u reason=%s",
+		  TTP_TP_TUPLE_ARGS, __entry->seq, __entry->len,
 		  ttp_show_rtx(__entry->reason))
 );
 
@@ -149,26 +156,19 @@ TRACE_EVENT(ttp_cwnd,
 	TP_PROTO(const struct sock *sk, u32 cwnd, u32 ssthresh, u32 in_flight),
 	TP_ARGS(sk, cwnd, ssthresh, in_flight),
 	TP_STRUCT__entry(
-		__field(__be32, saddr)
-		__field(__be32, daddr)
-		__field(u16, sport)
-		__field(u16, dport)
+		TTP_TP_TUPLE_FIELDS
 		__field(u32, cwnd)
 		__field(u32, ssthresh)
 		__field(u32, in_flight)
 	),
 	TP_fast_assign(
-		__entry->saddr = inet_sk(sk)->inet_saddr;
-		__entry->daddr = inet_sk(sk)->inet_daddr;
-		__entry->sport = ntohs(inet_sk(sk)->inet_sport);
-		__entry->dport = ntohs(inet_sk(sk)->inet_dport);
+		TTP_TP_STORE_TUPLE(sk);
 		__entry->cwnd = cwnd;
 		__entry->ssthresh = ssthresh;
 		__entry->in_flight = in_flight;
 	),
-	TP_printk("%pI4:%u %pI4:%u cwnd=%u ssthresh=%u in_flight=%u",
-		  &__entry->saddr, __entry->sport, &__entry->daddr,
-		  __entry->dport, __entry->cwnd, __entry->ssthresh,
+	TP_printk(TTP_TP_TUPLE_FMT " cwnd=%u ssthresh=%u in_flight=%u",
+		  TTP_TP_TUPLE_ARGS, __entry->cwnd, __entry->ssthresh,
 		  __entry->in_flight)
 );
 

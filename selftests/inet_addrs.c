@@ -27,17 +27,6 @@ FIXTURE_TEARDOWN(inet)
 {
 }
 
-static struct sockaddr_in in4(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(ip);
-	return a;
-}
-
 static int set_inet(int fd, int val)
 {
 	return setsockopt(fd, SOL_TTP, TTP_INET_ADDRS, &val, sizeof(val));
@@ -71,7 +60,7 @@ static int name_family(int fd, bool peer)
 
 TEST_F(inet, off_by_default_and_refused)
 {
-	struct sockaddr_in a = in4(LO, 0);
+	struct sockaddr_in a = ttp_in4(AF_INET, LO, 0);
 	int s = socket(self->fam, SOCK_STREAM, 0);
 	int d = socket(self->fam, SOCK_DGRAM, 0);
 
@@ -99,7 +88,7 @@ TEST_F(inet, off_by_default_and_refused)
 
 TEST_F(inet, stream_names_and_accept)
 {
-	struct sockaddr_in a = in4(LO, 0), got, me;
+	struct sockaddr_in a = ttp_in4(AF_INET, LO, 0), got, me;
 	socklen_t len = sizeof(a);
 	int l, c, n;
 
@@ -173,7 +162,7 @@ TEST_F(inet, both_families_taken)
 
 TEST_F(inet, dgram_sendto_recvfrom_connect)
 {
-	struct sockaddr_in a = in4(LO, 0), from, me;
+	struct sockaddr_in a = ttp_in4(AF_INET, LO, 0), from, me;
 	socklen_t len = sizeof(a);
 	int r, s;
 	char buf[8];
@@ -213,7 +202,7 @@ TEST_F(inet, dgram_sendto_recvfrom_connect)
 /* IP_RECVERR: the error queue's address, in AF_INET */
 TEST_F(inet, dgram_error_queue_name)
 {
-	struct sockaddr_in a = in4(LO, 9), from;
+	struct sockaddr_in a = ttp_in4(AF_INET, LO, 9), from;
 	char buf[64], cbuf[512];
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr m = {

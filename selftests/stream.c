@@ -82,13 +82,7 @@ FIXTURE_VARIANT_ADD(stream, tcp)
 
 static struct sockaddr_in addr_of(int family, uint32_t ip, uint16_t port)
 {
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = family;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(ip);
-	return a;
+	return ttp_in4(family, ip, port);
 }
 
 static struct sockaddr_in lo_addr(int family, uint16_t port)

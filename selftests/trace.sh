@@ -64,6 +64,8 @@ case_stream_loss()
 	tr_write events/ttp/enable 0
 	tc -n "$A" qdisc del dev va root
 	cp "$TR/trace" "$TMPD/trace"
+	grep -m 1 "ttp_retransmit:.*reason=fast" "$TMPD/trace" | sed "s/^/# /"
+	grep -m 1 "ttp_cwnd:" "$TMPD/trace" | sed "s/^/# /"
 	grep -c "ttp_" "$TMPD/trace" | sed 's/^/# events: /'
 
 	expect_cmp "RetransSegs delta in A" $((r1 - r0)) -gt 0

@@ -10,7 +10,9 @@
 #   curl       a 4 MiB file from python3 -m http.server, by host name
 #              (/etc/hosts, bind-mounted for the client alone)
 #   redis      SET and GET of a 1 MiB value (an epoll-driven server)
-#   iperf3     a 4 MiB transfer; both ends report the same byte count
+#   iperf3     a 4 MiB transfer; both ends report the same count of bytes
+#              received (at most what was sent: iperf3 stops counting at its
+#              end message, over TCP too)
 #
 # and, over loopback in one namespace, what a program sees of its sockets
 # (python3): AF_INET names from bind, accept, getsockname and getpeername,
@@ -175,7 +177,15 @@ case_iperf3()
 	diag "iperf3: client sent $sent bytes, server received $got," \
 	     "$(json "$TMPD/cli.json" "int(r['end']['sum_sent']['bits_per_second'] / 1e6)") Mbit/s"
 	expect_eq "client's bytes sent" 4194304 "$sent"
-	expect_eq "server's bytes received" "$sent" "$got"
+	# Both ends report the same count of bytes received: the client's
+	# report carries the server's. iperf3's server stops counting when the
+	# client's end message arrives on the control connection, while bytes
+	# may still be in flight: over TCP too, in this VM, it counted 3669152,
+	# 4061728 and 3865496 of 4194304. So received <= sent, not ==.
+	expect_eq "bytes received, as the client reports them" "$got" \
+		"$(json "$TMPD/cli.json" "r['end']['sum_received']['bytes']")"
+	expect_cmp "server's bytes received" "$got" -gt 0
+	expect_cmp "server's bytes received" "$got" -le "$sent"
 	expect_eq "congestion control iperf3 read (TCP_CONGESTION)" cubic \
 		"$(json "$TMPD/cli.json" "r['end'].get('sender_tcp_congestion')")"
 	opens_end 2		# the control connection and the data one
@@ -294,5 +304,5 @@ run_case "ttp_run: -u: datagrams, port 53 stays UDP" case_dgram
 run_case "ttp_run: socat, a file each way" case_socat
 run_case "ttp_run: curl from python3 -m http.server by host name" case_curl
 run_case "ttp_run: redis-server and redis-cli, a 1 MiB value" case_redis
-run_case "ttp_run: iperf3, 4 MiB, both ends count the same" case_iperf3
+run_case "ttp_run: iperf3, 4 MiB, both ends report the same count" case_iperf3
 tap_end

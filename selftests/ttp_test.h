@@ -115,6 +115,18 @@ static inline struct sockaddr_ttp ttp_addr(uint32_t ip, uint16_t port)
 	return a;
 }
 
+/* A sockaddr_in of @family (AF_INET, or TTP's: laid out alike) */
+static inline struct sockaddr_in ttp_in4(int family, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = family;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(ip);
+	return a;
+}
+
 #define SA(p)		((struct sockaddr *)(p))
 #define IP4(a, b, c, d)	(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define LO		IP4(127, 0, 0, 1)

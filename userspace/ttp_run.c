@@ -237,7 +237,9 @@ TTP_RUN_EXPORT int setsockopt(int fd, int level, int optname, const void *optval
 	return real_setsockopt(fd, level, optname, optval, optlen);
 }
 
-static int put_int(void *optval, socklen_t *optlen, int val)
+/* An option's value to the caller, cut to *@optlen as the kernel does */
+static int put_bytes(void *optval, socklen_t *optlen, const void *val,
+		     socklen_t size)
 {
 	socklen_t len;
 
@@ -245,10 +247,15 @@ static int put_int(void *optval, socklen_t *optlen, int val)
 		errno = EINVAL;
 		return -1;
 	}
-	len = *optlen < sizeof(int) ? *optlen : sizeof(int);
-	memcpy(optval, &val, len);
+	len = *optlen < size ? *optlen : size;
+	memcpy(optval, val, len);
 	*optlen = len;
 	return 0;
+}
+
+static int put_int(void *optval, socklen_t *optlen, int val)
+{
+	return put_bytes(optval, optlen, &val, sizeof(val));
 }
 
 /* TCP_INFO from TTP_INFO: the fields that mean the same, the rest zero */
@@ -281,14 +288,7 @@ static int tcp_info_of(int fd, void *optval, socklen_t *optlen)
 	t.tcpi_bytes_sent = ti.ttpi_bytes_sent;
 	t.tcpi_bytes_retrans = ti.ttpi_bytes_retrans;
 	t.tcpi_snd_wnd = ti.ttpi_snd_wnd;
-	if (!optlen || (int)*optlen < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	len = *optlen < sizeof(t) ? *optlen : sizeof(t);
-	memcpy(optval, &t, len);
-	*optlen = len;
-	return 0;
+	return put_bytes(optval, optlen, &t, sizeof(t));
 }
 
 static int get_tcp(int fd, int optname, void *optval, socklen_t *optlen)
