@@ -57,11 +57,12 @@ summary_of() {
 
 # The runs of the suite a kernel gets, one line of run_guest.sh arguments
 # each ("" for the whole suite in one VM). The debug kernel (KASAN, lockdep,
-# kmemleak) runs the suite several times slower than Debian's: it gets six
-# VMs, each with the whole time limit: the C programs and ttpcat's tests;
+# kmemleak) runs the suite several times slower than Debian's: it gets five
+# VMs, each with the whole time limit: the C programs, ttpcat's tests and
+# the trace events';
 # the datagram's shell tests and failslab; the stream's netem, ICMP and
-# PMTU tests and ttpperf's; the fuzzers, memory and stream_many;
-# TTP_INET_ADDRS and the trace events; the rest of the stream's, spoofing
+# PMTU tests and ttpperf's; the fuzzers, memory and stream_many; the rest
+# of the stream's, spoofing
 # included (each VM but the first ends with unload.sh).
 # wireshark.sh and ttp_run.sh test userspace (the dissector, the preload
 # library, Debian's programs) and run on the other kernels only: on debug
@@ -72,11 +73,10 @@ vm_parts() {
 	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
 		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
 	elif [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
-		echo "dgram diff_udp ports stream stream_wire tools_stream.sh"
+		echo "dgram diff_udp ports inet_addrs stream stream_wire tools_stream.sh trace.sh"
 		echo "netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
 		echo "stream_netem.sh stream_icmp.sh stream_pmtu.sh tools_perf.sh unload.sh"
 		echo "stream_fuzz socket_fuzz stream_mem.sh stream_many.sh unload.sh"
-		echo "inet_addrs trace.sh unload.sh"
 		echo "--except dgram diff_udp ports stream stream_wire tools_stream.sh tools_perf.sh netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh stream_fuzz socket_fuzz stream_mem.sh stream_many.sh inet_addrs trace.sh wireshark.sh ttp_run.sh"
 	else
 		echo ""
