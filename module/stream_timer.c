@@ -195,11 +195,6 @@ static void ttp_timer_abort(struct sock *sk, int err)
 	ttp_stream_reset(sk, err);
 }
 
-/*
- * RFC 6298 5.4-5.6: resend from the oldest unacknowledged segment (go back
- * N: the congestion window is one segment now), back the timer off, and
- * abort once the limit is reached.
- */
 /* The loss a timeout signals, for the congestion state (RFC 5681 3.1) */
 static void ttp_timer_cong_rto(struct sock *sk)
 {
@@ -210,6 +205,11 @@ static void ttp_timer_cong_rto(struct sock *sk)
 	ttp_trace_cwnd(sk, cwnd, ssthresh);
 }
 
+/*
+ * RFC 6298 5.4-5.6: resend from the oldest unacknowledged segment (go back
+ * N: the congestion window is one segment now), back the timer off, and
+ * abort once the limit is reached.
+ */
 static void ttp_retransmit_timeout(struct sock *sk)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
