@@ -78,7 +78,9 @@ bench:
 # /lib/modules/KREL/build, build it) into /lib/modules/KREL/updates plus
 # depmod; the tools, ttp-run and its library, the uapi header and ttp(7)
 # under PREFIX; the Wireshark dissector into Wireshark's global Lua plugin
-# folder (WIRESHARK_PLUGINDIR). DESTDIR works as usual (then no depmod).
+# folder (WIRESHARK_PLUGINDIR) and, when libwireshark-dev built it, its
+# Follow Stream plugin into the epan folder of the Wireshark it was built
+# for (WIRESHARK_EPAN_PLUGINDIR). DESTDIR works as usual (then no depmod).
 # make uninstall removes exactly these.
 PREFIX ?= /usr/local
 KREL ?= $(shell uname -r)
@@ -90,6 +92,8 @@ INST_LIB := $(DESTDIR)$(PREFIX)/lib/ttp/libttp-run.so
 INST_HDR := $(DESTDIR)$(PREFIX)/include/linux/ttp.h
 INST_MAN := $(DESTDIR)$(PREFIX)/share/man/man7/ttp.7
 INST_LUA := $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ttp.lua
+WIRESHARK_EPAN_PLUGINDIR ?= $(shell pkg-config --variable=plugindir wireshark 2>/dev/null)/epan
+INST_FOLLOW := $(DESTDIR)$(WIRESHARK_EPAN_PLUGINDIR)/ttp_follow.so
 
 install: userspace
 	@test -d /lib/modules/$(KREL)/build || \
@@ -106,9 +110,11 @@ install: userspace
 	install -D -m 0644 uapi/linux/ttp.h $(INST_HDR)
 	install -D -m 0644 docs/ttp.7 $(INST_MAN)
 	install -D -m 0644 userspace/wireshark/ttp.lua $(INST_LUA)
+	if [ -f $(BUILD)/userspace/ttp_follow.so ]; then \
+		install -D -m 0644 $(BUILD)/userspace/ttp_follow.so $(INST_FOLLOW); fi
 
 uninstall:
-	rm -f $(INST_KO) $(INST_BIN) $(INST_LIB) $(INST_HDR) $(INST_MAN) $(INST_LUA)
+	rm -f $(INST_KO) $(INST_BIN) $(INST_LIB) $(INST_HDR) $(INST_MAN) $(INST_LUA) $(INST_FOLLOW)
 	-rmdir $(dir $(INST_LIB)) 2>/dev/null
 	$(if $(DESTDIR),,depmod -a $(KREL))
 

@@ -22,11 +22,18 @@
 # with ttp253.check_checksum off), and the payload handed to Wireshark's
 # HTTP dissector through Decode As (tcp.port, which the dissector consults
 # after its own ttp253.port table).
+#
+# Follow Stream (the plugin ttp_follow.so, run as nobody: Wireshark loads
+# no personal plugin as root): on the capture, each stream's bytes as each
+# side wrote them, the resent line once; on crafted segments (ttp_pcap.py),
+# an overlap, a segment past a gap and a duplicate, each byte once and in
+# order, and only the stream asked for.
 
 source "$(dirname "$0")/ttp_lib.sh"
 
 TTPCAT=${TTPCAT:-$TTP_TOOLS/ttpcat}
 TTP_LUA=${TTP_LUA:-$TTP_TOOLS/ttp.lua}
+TTP_FOLLOW=${TTP_FOLLOW:-$TTP_TOOLS/ttp_follow.so}
 IP_B=10.0.1.2
 ISN_A=1000
 ISN_B=4294967000	# B's numbers wrap: relative ones must not
@@ -285,12 +292,80 @@ case_decode_as()
 		$'\t200\n/ttp\t' "$(LC_ALL=C sort "$TMPD/http")"
 }
 
+# follow PCAP N: tshark's Follow Stream of TTP stream N (or of the
+# connection "ADDR:PORT,ADDR:PORT") in raw mode, the lines after the two
+# "Node" lines (one per record, the server's indented)
+follow()
+{
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMPD/home" \
+		tshark -n -q -r "$1" -X "lua_script:$TTP_LUA" -z "follow,ttp253_follow,raw,$2" \
+		2> "$TMPD/follow.err" | awk '/^Node 1:/ { on = 1; next } /^=+$/ { on = 0 } on'
+}
+
+case_follow()
+{
+	expect_eq "stream 0: A's request, B's response" \
+		"$(printf '%s\n\t%s' "$(hex "$REQ")" "$(hex "$RESP")" | sort)" \
+		"$(follow "$CAP" 0 | sort)"
+	expect_eq "stream 1: both lines once (the second was sent twice)" \
+		"$(hex $'first\n')"$'\n'"$(hex $'second\n')" "$(follow "$CAP" 1)"
+	expect_eq "stream 2 (SYN, reset): no data" "" "$(follow "$CAP" 2)"
+	[ ! -s "$TMPD/follow.err" ] || fail "tshark: $(cat "$TMPD/follow.err")"
+}
+
+# A's bytes 10-12 (past a gap, before any other), 1-6, B's 1-3, then A's
+# 4-9 (4-6 again), 1-6 again; a second connection's 3 bytes between; a
+# third on loopback
+case_follow_crafted()
+{
+	local a=10.9.0.1 b=10.9.0.2
+
+	"$(dirname "$0")/ttp_pcap.py" > "$TMPD/crafted.pcap" <<-EOF || fail "ttp_pcap.py"
+		$a $b 40000 7399 100 0 1
+		$b $a 7399 40000 5000 101 3
+		$a $b 40000 7399 110 5001 2 jkl
+		$a $b 40000 7399 101 5001 2 abcdef
+		$a $b 40001 7399 900 0 1
+		$b $a 7399 40000 5001 107 2 XYZ
+		$a $b 40000 7399 104 5004 2 defghi
+		$a $b 40000 7399 101 5004 2 abcdef
+		$a $b 40001 7399 901 0 2 zzz
+		$a $b 40000 7399 113 5004 6
+		127.0.0.1 127.0.0.1 40002 7399 7 0 1
+		127.0.0.1 127.0.0.1 7399 40002 70 8 3
+		127.0.0.1 127.0.0.1 40002 7399 8 71 2 ping
+		127.0.0.1 127.0.0.1 7399 40002 71 12 2 pong
+	EOF
+	chmod a+r "$TMPD/crafted.pcap"
+	expect_eq "stream 0: abcdef, B's XYZ, then ghi and the held jkl" \
+		"$(hex abcdef)"$'\n\t'"$(hex XYZ)"$'\n'"$(hex ghi)"$'\n'"$(hex jkl)" \
+		"$(follow "$TMPD/crafted.pcap" 0)"
+	expect_eq "stream 1: its own bytes only" "$(hex zzz)" "$(follow "$TMPD/crafted.pcap" 1)"
+	expect_eq "stream 1 named by its addresses and ports" "$(hex zzz)" \
+		"$(follow "$TMPD/crafted.pcap" "$b:7399,$a:40001")"
+	expect_eq "stream 2, one address both ways: the ports tell the sides" \
+		"$(hex ping)"$'\n\t'"$(hex pong)" "$(follow "$TMPD/crafted.pcap" 2)"
+	[ ! -s "$TMPD/follow.err" ] || fail "tshark: $(cat "$TMPD/follow.err")"
+}
+
+# Wireshark's personal plugin folder under $TMPD/home, for nobody
+follow_plugin()
+{
+	local dir
+
+	dir=$(HOME="$TMPD/home" tshark -G folders 2>/dev/null |
+	      sed -n 's/^Personal Plugins:[[:space:]]*//p')
+	[ -n "$dir" ] && mkdir -p "$dir/epan" && cp "$TTP_FOLLOW" "$dir/epan/" &&
+		chmod -R a+rX "$TMPD" && chmod a+r "$CAP"
+}
+
 require_basics
-for t in tshark tcpdump editcap; do
+for t in tshark tcpdump editcap setpriv; do
 	command -v $t > /dev/null || bail_out "$t missing (make deps installs it)"
 done
 [ -x "$TTPCAT" ] || bail_out "$TTPCAT not built"
 [ -r "$TTP_LUA" ] || bail_out "$TTP_LUA missing"
+[ -r "$TTP_FOLLOW" ] || bail_out "$TTP_FOLLOW missing (libwireshark-dev: make deps)"
 setup_ns A B || bail_out "cannot create namespaces"
 link_ns "$A" va "$B" vb 10.0.1 || bail_out "cannot create a veth pair"
 if ! ip netns exec "$A" ethtool -K va tx off > /dev/null 2>&1 ||
@@ -300,12 +375,15 @@ fi
 mkfifo "$TMPD/fifo" || bail_out "mkfifo"
 make_traffic || bail_out "the traffic to capture, $STEP: $(cat "$TMPD/tcpdump.err")"
 tshark_fields "$CAP" "$F" || bail_out "tshark: $(cat "$F.err")"
+follow_plugin || bail_out "cannot put $TTP_FOLLOW into a plugin folder"
+setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMPD/home" tshark -n -q \
+	-r "$CAP" -X "lua_script:$TTP_LUA" -z follow,ttp253_follow,ascii,0 2>&1 | sed 's/^/# /'
 sed 's/^/# /' "$F"
 SPORT_FIN_B="7300 $((1 + ${#REQ}))"
 SPORT_FIN_A="$(rows "$F" 'f["ttp253.flags.str"] == "S···"' ttp253.srcport | head -n 1) \
 $((1 + ${#RESP}))"
 
-tap_begin 8
+tap_begin 10
 run_case "wireshark: the handshake decoded" case_handshake
 run_case "wireshark: data both ways, bytes and relative numbers" case_data
 run_case "wireshark: FIN both ways, a reset" case_close
@@ -314,4 +392,6 @@ run_case "wireshark: a datagram decoded" case_datagram
 run_case "wireshark: every checksum Good" case_checksums
 run_case "wireshark: an altered checksum Bad, or Unverified when off" case_bad_checksum
 run_case "wireshark: payload to HTTP through Decode As" case_decode_as
+run_case "wireshark: Follow Stream, each side's bytes once" case_follow
+run_case "wireshark: Follow Stream of crafted overlaps and a gap" case_follow_crafted
 tap_end

@@ -25,8 +25,12 @@ TOOLS=(
 	unshare:util-linux hostname:hostname
 	cmp:diffutils find:findutils xargs:findutils awk:mawk sed:sed grep:grep
 	timeout:coreutils sha256sum:coreutils tar:tar
-	# the Wireshark dissector's test: capture, decode, cut
+	# the Wireshark dissector's test: capture, decode, cut; the Follow
+	# Stream plugin is built against libwireshark, run as nobody (setpriv)
 	tcpdump:tcpdump tshark:tshark editcap:wireshark-common
+	/usr/include/wireshark/epan/follow.h:libwireshark-dev
+	/usr/lib/x86_64-linux-gnu/pkgconfig/glib-2.0.pc:libglib2.0-dev
+	pkg-config:pkgconf setpriv:util-linux
 	# ttp-run's test: programs nobody here wrote, over TTP
 	socat:socat curl:curl redis-server:redis-server redis-cli:redis-tools
 	iperf3:iperf3 /usr/bin/python3:python3

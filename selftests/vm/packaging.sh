@@ -36,11 +36,12 @@ done
 install_tree() {
 	local d=$out/destdir rel=${krel[6.12]} f missing=''
 	make -s install DESTDIR="$d" KREL="$rel" WIRESHARK_PLUGINDIR=/usr/share/wireshark-plugins \
+		WIRESHARK_EPAN_PLUGINDIR=/usr/share/wireshark-plugins/epan \
 		>"$out/install.log" 2>&1 || { cat "$out/install.log"; return 1; }
 	for f in lib/modules/$rel/updates/ttp.ko usr/local/bin/ttpcat usr/local/bin/ttpstat \
 		usr/local/bin/ttpperf usr/local/bin/ttp-run usr/local/lib/ttp/libttp-run.so \
 		usr/local/include/linux/ttp.h usr/local/share/man/man7/ttp.7 \
-		usr/share/wireshark-plugins/ttp.lua; do
+		usr/share/wireshark-plugins/ttp.lua usr/share/wireshark-plugins/epan/ttp_follow.so; do
 		[ -f "$d/$f" ] || missing+=" $f"
 	done
 	[ -z "$missing" ] || { echo "not installed:$missing"; return 1; }
@@ -56,7 +57,8 @@ install_tree() {
 uninstall_tree() {
 	local d=$out/destdir left
 	make -s uninstall DESTDIR="$d" KREL="${krel[6.12]}" \
-		WIRESHARK_PLUGINDIR=/usr/share/wireshark-plugins >"$out/uninstall.log" 2>&1 ||
+		WIRESHARK_PLUGINDIR=/usr/share/wireshark-plugins \
+		WIRESHARK_EPAN_PLUGINDIR=/usr/share/wireshark-plugins/epan >"$out/uninstall.log" 2>&1 ||
 		{ cat "$out/uninstall.log"; return 1; }
 	left=$(find "$d" -type f)
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }

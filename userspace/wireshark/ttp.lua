@@ -4,19 +4,20 @@
 -- protocol 253). It decodes both modes (docs/protocol.md sections 1, 2, 4.1
 -- and 5.1): the common header, the stream header and its options, the flags
 -- by name; it verifies the checksum over the pseudo-header; it numbers the
--- conversations (ttp.stream) and gives sequence and acknowledgement numbers
+-- conversations (ttp253.stream) and gives sequence and acknowledgement numbers
 -- relative to each direction's first, marking a segment that repeats bytes
 -- already seen as a retransmission. The payload goes to the dissector
 -- registered for one of its ports in the "ttp253.port" table (Decode As), else
 -- to "data".
 --
 --   wireshark -X lua_script:ttp.lua capture.pcap
---   tshark -X lua_script:ttp.lua -r capture.pcap -Y ttp.flags.syn==1
+--   tshark -X lua_script:ttp.lua -r capture.pcap -Y ttp253.flags.syn==1
 --
 -- or copy it into the personal Lua plugin folder (tshark -G folders).
--- Preferences: ttp.check_checksum (default on; a capture taken on the
+-- Preferences: ttp253.check_checksum (default on; a capture taken on the
 -- sending host of a device with checksum offload shows stream segments
--- with only the pseudo-header's sum, as TCP's do), ttp.relative_seq.
+-- with only the pseudo-header's sum, as TCP's do), ttp253.relative_seq.
+-- Follow Stream comes from the C plugin beside it (ttp_follow.c).
 -- Written for the Lua API of Wireshark 3.6 and later (Lua 5.1 to 5.4).
 
 local ttp = Proto("ttp253", "Tiny Transport Protocol (IP protocol 253)")
