@@ -4,10 +4,10 @@
  * family, and the tables that tie TTP into the socket layer and into IPv4.
  *
  * Init registers, in this order, and exit and every failure unwind in the
- * exact reverse: per-namespace state, the datagram's proto, the stream's
- * memory accounting (net.ttp.mem) and proto, the socket family, the IP
- * protocol handler. So no
- * packet reaches ttp_rcv() before the state it uses exists, and none is
+ * exact reverse: per-namespace state, the datagram's memory accounting
+ * (net.ttp.dgram_mem) and proto, the stream's memory accounting
+ * (net.ttp.mem) and proto, the socket family, the IP protocol handler. So
+ * no packet reaches ttp_rcv() before the state it uses exists, and none is
  * still in flight when that state goes.
  */
 #include <linux/ip.h>
@@ -124,9 +124,13 @@ static int __init ttp_init(void)
 	if (err)
 		return err;
 
-	err = proto_register(&ttp_proto, 1);
+	err = ttp_dgram_mem_init(&ttp_proto);
 	if (err)
 		goto out_net;
+
+	err = proto_register(&ttp_proto, 1);
+	if (err)
+		goto out_dgram_mem;
 
 	err = ttp_mem_init(&ttp_stream_proto);
 	if (err)
@@ -162,6 +166,8 @@ out_mem:
 	ttp_mem_exit();
 out_proto:
 	proto_unregister(&ttp_proto);
+out_dgram_mem:
+	ttp_dgram_mem_exit();
 out_net:
 	ttp_net_unregister();
 	return err;
@@ -174,6 +180,7 @@ static void __exit ttp_exit(void)
 	proto_unregister(&ttp_stream_proto);
 	ttp_mem_exit();
 	proto_unregister(&ttp_proto);
+	ttp_dgram_mem_exit();
 	ttp_net_unregister();
 }
 

@@ -448,6 +448,8 @@ static int ttp_dgram_shutdown(struct socket *sock, int how)
 static void ttp_dgram_queue(struct net *net, struct sock *sk,
 			    struct sk_buff *skb, int hlen)
 {
+	int err;
+
 	/* 0 to accept: an errno on 6.1 and 6.12, a drop reason later */
 	if (sk_filter_trim_cap(sk, skb, hlen)) {
 		ttp_drop_stats(net, skb, TTP_MIB_INERRORS);
@@ -458,9 +460,11 @@ static void ttp_dgram_queue(struct net *net, struct sock *sk,
 	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
-	/* sk_drops counted there when the buffer is full */
-	if (__sock_queue_rcv_skb(sk, skb) < 0) {
-		ttp_drop_stats(net, skb, TTP_MIB_RCVBUFERRORS);
+	/* sk_drops counted there; as UDP, a full buffer is a RcvbufError, no memory a MemError */
+	err = ttp_dgram_enqueue(sk, skb);
+	if (err) {
+		ttp_drop_stats(net, skb, err == -ENOMEM ? TTP_MIB_RCVBUFERRORS :
+					 TTP_MIB_MEMERRORS);
 		ttp_inc_stats(net, TTP_MIB_INERRORS);
 		kfree_skb(skb);
 	} else {

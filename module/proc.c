@@ -46,6 +46,7 @@ static const char * const ttp_mib_names[TTP_MIB_MAX] = {
 	[TTP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
 	[TTP_MIB_RCVQDROP]	= "RcvQDrop",
 	[TTP_MIB_OFOPRUNED]	= "OfoPruned",
+	[TTP_MIB_MEMERRORS]	= "MemErrors",
 };
 
 static int ttp_snmp_show(struct seq_file *seq, void *v)

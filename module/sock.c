@@ -109,6 +109,8 @@ static void ttp_sock_destruct(struct sock *sk)
 	/* IP_OPTIONS; readers are gone (SOCK_RCU_FREE) */
 	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	/* the last datagram's destructor gave back every page (dgram_mem.c) */
+	WARN_ON_ONCE(sk->sk_forward_alloc);
 	WARN_ON_ONCE(!sk_unhashed(sk));
 }
 

@@ -175,6 +175,7 @@ enum ttp_mib_field {
 	TTP_MIB_ABORTONMEMORY,	/* orphans reset at close: too many of them */
 	TTP_MIB_RCVQDROP,	/* segments dropped: net.ttp.mem had no room */
 	TTP_MIB_OFOPRUNED,	/* out-of-order queues dropped for that room */
+	TTP_MIB_MEMERRORS,	/* datagrams dropped: net.ttp.dgram_mem had no room */
 	TTP_MIB_MAX
 };
 
@@ -289,6 +290,11 @@ int ttp_rcv(struct sk_buff *skb);
 int ttp_err(struct sk_buff *skb, u32 info);
 
 /* sock.c: what every TTP socket shares, whatever its type */
+/* dgram_mem.c: the datagram's memory accounting, net.ttp.dgram_mem */
+int ttp_dgram_enqueue(struct sock *sk, struct sk_buff *skb);
+int ttp_dgram_mem_init(struct proto *prot);
+void ttp_dgram_mem_exit(void);
+
 int ttp_check_sockaddr(const struct sock *sk, const struct sockaddr *uaddr,
 		       int addr_len);
 bool ttp_family_ok(const struct sock *sk, sa_family_t family);

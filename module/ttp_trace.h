@@ -41,6 +41,7 @@ TRACE_DEFINE_ENUM(TTP_MIB_INCSUMERRORS);
 TRACE_DEFINE_ENUM(TTP_MIB_MALFORMED);
 TRACE_DEFINE_ENUM(TTP_MIB_PAWSESTAB);
 TRACE_DEFINE_ENUM(TTP_MIB_RCVQDROP);
+TRACE_DEFINE_ENUM(TTP_MIB_MEMERRORS);
 
 #define ttp_show_state(s)						\
 	__print_symbolic(s,						\
@@ -71,7 +72,8 @@ TRACE_DEFINE_ENUM(TTP_MIB_RCVQDROP);
 		{ TTP_MIB_INCSUMERRORS, "InCsumErrors" },		\
 		{ TTP_MIB_MALFORMED, "Malformed" },			\
 		{ TTP_MIB_PAWSESTAB, "PAWSEstab" },			\
-		{ TTP_MIB_RCVQDROP, "RcvQDrop" })
+		{ TTP_MIB_RCVQDROP, "RcvQDrop" },			\
+		{ TTP_MIB_MEMERRORS, "MemErrors" })
 
 /* A socket's 4-tuple, local first: the fields, their assignment, format */
 #define TTP_TP_TUPLE_FIELDS						\

@@ -21,6 +21,7 @@
 #include <netinet/ip_icmp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 
 #include "ttp_test.h"
@@ -2777,6 +2778,165 @@ TEST_F(craft, trim_failure_counted)
 	ASSERT_EQ(0, DELTA(m, rcvbuf));
 	ASSERT_EQ(0, DELTA(m, noports));
 	ASSERT_EQ(1, DELTA(m, in));
+}
+
+/* ---- memory accounting: net.ttp.dgram_mem ------------------------------ */
+
+#define DGRAM_MEM	"/proc/sys/net/ttp/dgram_mem"
+
+/*
+ * The limits are global (the initial namespace's sysctl, as udp_mem): the
+ * file is opened before the test's own namespace is made, and the limits
+ * it held are written back at teardown, even after a failed assertion.
+ * The receiver's buffer is large (SO_RCVBUFFORCE), so that only the
+ * memory bound drops.
+ */
+FIXTURE(dgram_mem)
+{
+	int sysctl;
+	char saved[128];
+	int rx, tx;
+	struct ttp_mib m0;
+};
+
+FIXTURE_SETUP(dgram_mem)
+{
+	ssize_t n;
+	int v = 64 << 20;
+
+	self->rx = self->tx = -1;
+	self->sysctl = -1;
+	TTP_ONLY();	/* udp_mem is the host's, not the test's to change */
+	self->sysctl = open(DGRAM_MEM, O_RDWR);
+	ASSERT_LE(0, self->sysctl) TH_LOG(DGRAM_MEM ": %s", strerror(errno));
+	n = pread(self->sysctl, self->saved, sizeof(self->saved) - 1, 0);
+	ASSERT_LT(0, n);
+	self->saved[n] = 0;
+	if (setup_netns(_metadata))
+		return;
+	self->rx = new_bound(_metadata, LO, PB);
+	ASSERT_EQ(0, setsockopt(self->rx, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)))
+		TH_LOG("SO_RCVBUFFORCE: %s", strerror(errno));
+	self->tx = ttp_socket();
+	ASSERT_LE(0, self->tx);
+	mib(_metadata, &self->m0);
+}
+
+FIXTURE_TEARDOWN(dgram_mem)
+{
+	if (self->sysctl >= 0) {
+		if (pwrite(self->sysctl, self->saved, strlen(self->saved), 0) < 0)
+			TH_LOG("cannot restore " DGRAM_MEM ": %s", strerror(errno));
+		close(self->sysctl);
+	}
+	close(self->rx);
+	close(self->tx);
+}
+
+static void dgram_mem_set(struct __test_metadata *_metadata, int fd,
+			  const char *limits)
+{
+	ASSERT_EQ((ssize_t)strlen(limits), pwrite(fd, limits, strlen(limits), 0))
+		TH_LOG(DGRAM_MEM ": %s", strerror(errno));
+}
+
+/* Send n datagrams of size bytes (pattern i for the i-th) to rx. */
+static void dgram_mem_send(struct __test_metadata *_metadata, int tx, int n,
+			   int size)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ttp_fill(sbuf, size, i);
+		send_ok(_metadata, tx, sbuf, size, PB);
+	}
+}
+
+/* SO_MEMINFO of fd: what it holds queued, and its forward allocation */
+static void meminfo(struct __test_metadata *_metadata, int fd, long *rmem,
+		    long *fwd)
+{
+	__u32 mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len))
+		TH_LOG("SO_MEMINFO: %s", strerror(errno));
+	*rmem = mi[SK_MEMINFO_RMEM_ALLOC];
+	*fwd = (int)mi[SK_MEMINFO_FWD_ALLOC];
+}
+
+/*
+ * Every datagram queued is charged in whole pages through the socket's
+ * forward allocation (SO_MEMINFO): while datagrams wait, the credit left
+ * is under a page; once they are read, it is 0 (every page given back).
+ */
+TEST_F(dgram_mem, charged_and_given_back)
+{
+	const int n = 50, size = 1000;
+	long rmem, fwd;
+	struct ttp_mib m;
+	int i;
+
+	dgram_mem_send(_metadata, self->tx, n, size);
+	ASSERT_EQ(n, wait_mib(_metadata, &self->m0, "InDatagrams", n));
+	meminfo(_metadata, self->rx, &rmem, &fwd);
+	ASSERT_LE(n * size, rmem);
+	ASSERT_LE(0, fwd) TH_LOG("forward allocation %ld: charged without pages", fwd);
+	ASSERT_GT(4096, fwd) TH_LOG("forward allocation %ld: a page too many", fwd);
+	for (i = 0; i < n; i++)
+		recv_exact(_metadata, self->rx, size, i);
+	meminfo(_metadata, self->rx, &rmem, &fwd);
+	ASSERT_EQ(0, rmem);
+	ASSERT_EQ(0, fwd) TH_LOG("pages kept after every datagram was read");
+	mib(_metadata, &m);
+	ASSERT_EQ(0, DELTA(m, mem));
+}
+
+/*
+ * Over net.ttp.dgram_mem's "low" a socket holding a page or more gets no
+ * more: the rest are dropped and counted in MemErrors (and InErrors), not
+ * in RcvbufErrors, and what was queued comes out whole and in order. The
+ * bound is loose by the pages the CPUs keep in reserve outside the total
+ * (net.core.mem_pcpu_rsv each), as for every protocol.
+ */
+TEST_F(dgram_mem, bounded)
+{
+	const int n = 3000, size = 1000;
+	long rsv = ttp_read_int("/proc/sys/net/core/mem_pcpu_rsv", 256) *
+		   sysconf(_SC_NPROCESSORS_ONLN);
+	long rmem, fwd;
+	struct ttp_mib m;
+	int got = 0, t;
+
+	dgram_mem_set(_metadata, self->sysctl, "2 2 2");
+	dgram_mem_send(_metadata, self->tx, n, size);
+	mib(_metadata, &m);
+	for (t = 0; t < 300 && DELTA(m, in) + DELTA(m, mem) < n; t++) {
+		ttp_sleep_ms(10);
+		mib(_metadata, &m);
+	}
+	while (recv(self->rx, rbuf, sizeof(rbuf), MSG_DONTWAIT) == size) {
+		ttp_fill(sbuf, size, got);
+		ASSERT_EQ(0, memcmp(sbuf, rbuf, size)) TH_LOG("datagram %d", got);
+		got++;
+	}
+	TH_LOG("%d of %d queued under a bound of 2 pages (+ %ld in reserve)",
+	       got, n, rsv);
+	ASSERT_LE(1, got);
+	ASSERT_GE((2 + rsv + 1) * 4096 / size, got);
+	ASSERT_EQ(got, DELTA(m, in));
+	ASSERT_EQ(n - got, DELTA(m, mem));
+	ASSERT_EQ(n - got, DELTA(m, inerr));
+	ASSERT_EQ(0, DELTA(m, rcvbuf));
+	meminfo(_metadata, self->rx, &rmem, &fwd);
+	ASSERT_EQ(0, fwd);
+
+	/* the limits back: the same burst all gets through */
+	dgram_mem_set(_metadata, self->sysctl, self->saved);
+	dgram_mem_send(_metadata, self->tx, n, size);
+	ASSERT_EQ(got + n, wait_mib(_metadata, &self->m0, "InDatagrams", got + n));
+	mib(_metadata, &m);
+	ASSERT_EQ(n - got, DELTA(m, mem));
 }
 
 TEST_HARNESS_MAIN

@@ -216,7 +216,7 @@ static inline int ttp_probe(void)
 /* ---- counters ------------------------------------------------------- */
 
 struct ttp_mib {
-	long in, noports, inerr, out, rcvbuf, sndbuf, csum, malformed;
+	long in, noports, inerr, out, rcvbuf, sndbuf, csum, malformed, mem;
 };
 
 static inline long *ttp_mib_field(struct ttp_mib *m, const char *name)
@@ -230,6 +230,7 @@ static inline long *ttp_mib_field(struct ttp_mib *m, const char *name)
 		{ "SndbufErrors", offsetof(struct ttp_mib, sndbuf) },
 		{ "InCsumErrors", offsetof(struct ttp_mib, csum) },
 		{ "Malformed",    offsetof(struct ttp_mib, malformed) },
+		{ "MemErrors",    offsetof(struct ttp_mib, mem) },
 	};
 	size_t i;
 

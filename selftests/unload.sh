@@ -170,8 +170,8 @@ has_states()
 # deleted: every socket must end (orphans by net.ttp.orphan_retries=1),
 # the namespace with them, the module's references drop to 0, rmmod
 # succeeds and leaves no slab object (kmem_cache_destroy would complain,
-# and the stream's memory accounting reports pages still charged: the
-# dmesg check fails on either), and insmod works again.
+# and the stream's or the datagram's memory accounting reports pages still
+# charged: the dmesg check fails on either), and insmod works again.
 case_netns_del_every_state()
 {
 	local want="01 02 03 04 05 06 0A" p
