@@ -109,7 +109,12 @@ static void ttp_sock_destruct(struct sock *sk)
 	/* IP_OPTIONS; readers are gone (SOCK_RCU_FREE) */
 	kfree(rcu_dereference_protected(inet_sk(sk)->inet_opt, 1));
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
-	/* the last datagram's destructor gave back every page (dgram_mem.c) */
+	/*
+	 * The datagrams' destructors gave back their pages (dgram_mem.c);
+	 * what SO_RESERVE_MEM kept goes now (6.1 lets a socket in a memory
+	 * cgroup reserve, later kernels TCP's only), as inet_sock_destruct()
+	 */
+	sk_mem_reclaim_final(sk);
 	WARN_ON_ONCE(sk->sk_forward_alloc);
 	WARN_ON_ONCE(!sk_unhashed(sk));
 }
