@@ -460,7 +460,10 @@ static void ttp_dgram_queue(struct net *net, struct sock *sk,
 	ttp_pktinfo_prepare(sk, skb);
 	__skb_pull(skb, hlen);
 
-	/* sk_drops counted there; as UDP, a full buffer is a RcvbufError, no memory a MemError */
+	/*
+	 * sk_drops counted there; as for UDP, a full buffer is a RcvbufError,
+	 * no room in net.ttp.dgram_mem a MemError
+	 */
 	err = ttp_dgram_enqueue(sk, skb);
 	if (err) {
 		ttp_drop_stats(net, skb, err == -ENOMEM ? TTP_MIB_RCVBUFERRORS :

@@ -7,14 +7,16 @@
  * pressure, high; global, in the initial namespace, as udp_mem) bounds the
  * sum. Over "low", only a socket with less than a page queued (the proto's
  * sysctl_rmem[0], as udp_rmem_min) gets its datagram; any other is dropped
- * and counted in MemErrors (sock_queue_rcv_skb()'s kernel rule, the one
+ * and counted in MemErrors (the rule of __sk_mem_raise_allocated(), which
  * UDP lives by too). A socket made by a task in a memory cgroup is charged
  * to it as well (mem_cgroup_sk_alloc() in sk_alloc()).
  *
  * Locking: datagrams are queued in softirq and freed by recvmsg(), both
  * without the socket lock, so a datagram socket's sk_forward_alloc is
- * guarded by its receive queue's lock (BHs off), as UDP's is; nothing else
- * touches it. Sending is bounded by SO_SNDBUF alone, as for UDP.
+ * guarded by its receive queue's lock (BHs off), as UDP's is. Nothing else
+ * touches it but SO_RESERVE_MEM, under the socket lock, on kernels that
+ * grant it to such sockets (6.1: for UDP's the same), and the destructor.
+ * Sending is bounded by SO_SNDBUF alone, as for UDP.
  *
  * /proc/net/protocols shows the sum (its TTP line). It is summed with the
  * per-CPU reserves at module exit: a page still charged then is a leak,

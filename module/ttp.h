@@ -289,12 +289,12 @@ void ttp_redirect(struct sock *sk, struct sk_buff *skb);
 int ttp_rcv(struct sk_buff *skb);
 int ttp_err(struct sk_buff *skb, u32 info);
 
-/* sock.c: what every TTP socket shares, whatever its type */
 /* dgram_mem.c: the datagram's memory accounting, net.ttp.dgram_mem */
 int ttp_dgram_enqueue(struct sock *sk, struct sk_buff *skb);
 int ttp_dgram_mem_init(struct proto *prot);
 void ttp_dgram_mem_exit(void);
 
+/* sock.c: what every TTP socket shares, whatever its type */
 int ttp_check_sockaddr(const struct sock *sk, const struct sockaddr *uaddr,
 		       int addr_len);
 bool ttp_family_ok(const struct sock *sk, sa_family_t family);
