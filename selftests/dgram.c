@@ -213,14 +213,7 @@ static void read_range(struct __test_metadata *_metadata, int *lo, int *hi)
 
 static int write_range(const char *val)
 {
-	int fd = open(ttp_stack()->range, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return ttp_write_file(ttp_stack()->range, val);
 }
 
 /* ======================================================================
@@ -2677,16 +2670,9 @@ static int set_lo_mtu(int mtu)
 static int failslab_set(const char *attr, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), FAILSLAB "%s", attr);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return ttp_write_file(path, val);
 }
 
 static void failslab_off(void)
@@ -2972,19 +2958,6 @@ TEST_F(dgram_mem, bounded)
 	ASSERT_EQ(n - got, DELTA(m, mem));
 }
 
-/* Write s to the file at path; 0 or -errno */
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 #define CGROUP	"/sys/fs/cgroup"
 
 /*
@@ -2999,11 +2972,11 @@ static int enter_memcg(struct __test_metadata *_metadata)
 	if (access(CGROUP "/cgroup.controllers", F_OK))
 		ASSERT_EQ(0, mount("none", CGROUP, "cgroup2", 0, NULL))
 			TH_LOG("mount cgroup2: %s", strerror(errno));
-	if (write_file(CGROUP "/cgroup.subtree_control", "+memory"))
+	if (ttp_write_file(CGROUP "/cgroup.subtree_control", "+memory"))
 		return -1;
 	ASSERT_TRUE(!mkdir(CGROUP "/ttp-dgram-mem", 0755) || errno == EEXIST);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	ASSERT_EQ(0, write_file(CGROUP "/ttp-dgram-mem/cgroup.procs", pid));
+	ASSERT_EQ(0, ttp_write_file(CGROUP "/ttp-dgram-mem/cgroup.procs", pid));
 	return 0;
 }
 

@@ -25,18 +25,6 @@ FIXTURE(many)
 	int fd[NSOCK];
 };
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 FIXTURE_SETUP(many)
 {
 	struct rlimit rl = { NSOCK + 64, NSOCK + 64 };
@@ -47,7 +35,7 @@ FIXTURE_SETUP(many)
 	ASSERT_EQ(0, ttp_netns_new());
 	/* exactly NSOCK ephemeral ports */
 	snprintf(range, sizeof(range), "%d %d", RANGE_LO, RANGE_LO + NSOCK - 1);
-	ASSERT_EQ(0, write_file(ttp_stack()->range, range));
+	ASSERT_EQ(0, ttp_write_file(ttp_stack()->range, range));
 }
 
 FIXTURE_TEARDOWN(many)

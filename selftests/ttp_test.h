@@ -339,6 +339,19 @@ static inline int ttp_table_find(int lport, struct ttp_row *out)
 	return count;
 }
 
+/* Write @val to the file at @path, in one write. Returns 0 or -errno. */
+static inline int ttp_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Write net.ttp.@name of this namespace. Returns 0 or -errno. */
 static inline int ttp_sysctl(const char *name, long val)
 {
