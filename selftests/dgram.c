@@ -2913,7 +2913,7 @@ TEST_F(dgram_mem, charged_and_given_back)
  * within it and RSV more, and the burst (4,000 datagrams, over 1,300
  * pages) is over that.
  */
-TEST_F(dgram_mem, bounded)
+TEST_F_TIMEOUT(dgram_mem, bounded, 180)	/* 8,000 datagrams: 40 s on debug */
 {
 	const int n = 4000, size = 1000;
 	long rsv = ttp_read_int("/proc/sys/net/core/mem_pcpu_rsv", 256) *
@@ -2962,16 +2962,20 @@ TEST_F(dgram_mem, bounded)
 
 /*
  * Move this test's process into a memory cgroup of its own (cgroup v2,
- * mounted if it is not): 0, or -1 when the kernel has no memory
- * controller.
+ * mounted if it is not): 0, or -1 when the kernel has no cgroups or no
+ * memory controller.
  */
 static int enter_memcg(struct __test_metadata *_metadata)
 {
 	char pid[32];
 
-	if (access(CGROUP "/cgroup.controllers", F_OK))
-		ASSERT_EQ(0, mount("none", CGROUP, "cgroup2", 0, NULL))
+	if (access(CGROUP "/cgroup.controllers", F_OK) &&
+	    mount("none", CGROUP, "cgroup2", 0, NULL)) {
+		/* no mount point, or no cgroup2: a kernel without cgroups */
+		ASSERT_TRUE(errno == ENOENT || errno == ENODEV)
 			TH_LOG("mount cgroup2: %s", strerror(errno));
+		return -1;
+	}
 	if (ttp_write_file(CGROUP "/cgroup.subtree_control", "+memory"))
 		return -1;
 	ASSERT_TRUE(!mkdir(CGROUP "/ttp-dgram-mem", 0755) || errno == EEXIST);
