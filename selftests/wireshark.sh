@@ -298,7 +298,7 @@ case_decode_as()
 follow()
 {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMPD/home" \
-		tshark -n -q -r "$1" -X "lua_script:$TTP_LUA" -z "follow,ttp253_follow,raw,$2" \
+		tshark -n -q -r "$1" -X "lua_script:$TMPD/home/ttp.lua" -z "follow,ttp253_follow,raw,$2" \
 		2> "$TMPD/follow.err" | awk '/^Node 1:/ { on = 1; next } /^=+$/ { on = 0 } on'
 }
 
@@ -348,7 +348,8 @@ case_follow_crafted()
 	[ ! -s "$TMPD/follow.err" ] || fail "tshark: $(cat "$TMPD/follow.err")"
 }
 
-# Wireshark's personal plugin folder under $TMPD/home, for nobody
+# Wireshark's personal plugin folder under $TMPD/home, for nobody, and
+# ttp.lua beside it (the checkout may be where nobody cannot read)
 follow_plugin()
 {
 	local dir
@@ -356,6 +357,7 @@ follow_plugin()
 	dir=$(HOME="$TMPD/home" tshark -G folders 2>/dev/null |
 	      sed -n 's/^Personal Plugins:[[:space:]]*//p')
 	[ -n "$dir" ] && mkdir -p "$dir/epan" && cp "$TTP_FOLLOW" "$dir/epan/" &&
+		cp "$TTP_LUA" "$TMPD/home/ttp.lua" &&
 		chmod -R a+rX "$TMPD" && chmod a+r "$CAP"
 }
 
@@ -377,7 +379,8 @@ make_traffic || bail_out "the traffic to capture, $STEP: $(cat "$TMPD/tcpdump.er
 tshark_fields "$CAP" "$F" || bail_out "tshark: $(cat "$F.err")"
 follow_plugin || bail_out "cannot put $TTP_FOLLOW into a plugin folder"
 setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMPD/home" tshark -n -q \
-	-r "$CAP" -X "lua_script:$TTP_LUA" -z follow,ttp253_follow,ascii,0 2>&1 | sed 's/^/# /'
+	-r "$CAP" -X "lua_script:$TMPD/home/ttp.lua" -z follow,ttp253_follow,ascii,0 2>&1 |
+	sed 's/^/# /'
 sed 's/^/# /' "$F"
 SPORT_FIN_B="7300 $((1 + ${#REQ}))"
 SPORT_FIN_A="$(rows "$F" 'f["ttp253.flags.str"] == "S···"' ttp253.srcport | head -n 1) \
