@@ -211,15 +211,18 @@ void ttp_newreno_init(struct ttp_cong *c, bool syn_lost)
 }
 
 /*
- * Slow start, below ssthresh: RFC 5681 3.1 eq. 2, cwnd += min(N, SMSS).
+ * Slow start, below ssthresh: cwnd grows by the bytes the ACK
+ * acknowledged, as Linux's tcp_slow_start(), not by at most SMSS per ACK
+ * (RFC 5681 3.1 eq. 2, written for ACKs every one or two segments): one
+ * ACK answers a GSO packet of up to 45 segments (protocol.md 5.13), and a
+ * cap per ACK would make slow start linear. Counting bytes, not ACKs
+ * (RFC 3465), keeps a receiver that splits its ACKs from inflating it.
  * Returns the bytes acked beyond ssthresh, for congestion avoidance.
  */
 u32 ttp_cong_slow_start(struct ttp_cong *c, u32 acked)
 {
-	u32 inc = min(acked, c->mss);
-
-	if (inc < c->ssthresh - c->cwnd) {
-		c->cwnd += inc;
+	if (acked < c->ssthresh - c->cwnd) {
+		c->cwnd += acked;
 		return 0;
 	}
 	/*

@@ -37,7 +37,10 @@ static void cong_initial_window(void)
 	CHECK_EQ(c.cwnd, 1460);
 }
 
-/* RFC 5681 3.1 eq. 2: slow start adds min(N, SMSS) per ACK. */
+/*
+ * Slow start adds what each ACK acknowledges, as Linux's tcp_slow_start():
+ * not min(N, SMSS) (RFC 5681 3.1 eq. 2), since one ACK answers a GSO packet.
+ */
 static void cong_slow_start(void)
 {
 	struct ttp_cong c;
@@ -48,7 +51,9 @@ static void cong_slow_start(void)
 	ttp_cong_ack(&c, 1501, 500, 9500, 0, 0);
 	CHECK_EQ(c.cwnd, 11500);
 	ttp_cong_ack(&c, 4501, 3000, 8000, 0, 0);		/* stretch ACK */
-	CHECK_EQ(c.cwnd, 12500);
+	CHECK_EQ(c.cwnd, 14500);
+	ttp_cong_ack(&c, 49501, 45000, 8000, 0, 0);	/* a GSO packet's */
+	CHECK_EQ(c.cwnd, 59500);
 	CHECK_EQ(c.bytes_acked, 0);
 
 	/* one round of 10 full ACKs doubles the window: 10 -> 20 segments */
