@@ -8,6 +8,11 @@
 # in every state lets the module go once they end. The module is loaded
 # again at the end.
 #
+# UNLOAD_QUICK=1 (the debug kernel's parts of make check but the last, each
+# ending with this script): only rmmod, nothing left behind, and insmod
+# again, after the tests before it in the same VM; the namespace and
+# parameter cases, a few minutes there, run once, in the last part.
+#
 # "Nothing behind" includes TTP's slab cache ("TTP", made by proto_register):
 # it must be in /proc/slabinfo while the module is loaded and gone after
 # rmmod. The kernel merges it into a compatible cache unless booted with
@@ -281,11 +286,19 @@ NS_LIST+=("$C")
 awk 'NR > 2 && tolower($1) ~ /ttp/ { print $1 }' /proc/slabinfo \
 	> "$TMPD/slabs" 2> /dev/null
 
-tap_begin 10
+if [ "${UNLOAD_QUICK:-0}" = 1 ]; then
+	tap_begin 5
+else
+	tap_begin 10
+fi
 run_case "unload: rmmod refused while a socket is open" case_refused_while_open
 run_case "unload: rmmod succeeds after the last close" case_unload_after_close
 run_case "unload: nothing left after rmmod" case_nothing_left
 run_case "unload: insmod again, datagrams flow" case_reload
+if [ "${UNLOAD_QUICK:-0}" = 1 ]; then
+	run_case "unload: module loaded again at the end" loaded
+	tap_end
+fi
 run_case "unload: a socket in a deleted namespace pins the module" case_deleted_netns_pins
 run_case "unload: a namespace deleted with sockets in every state lets go" case_netns_del_every_state
 run_case "unload: insmod refuses a family in use" case_family_taken

@@ -59,11 +59,12 @@ summary_of() {
 # The runs of the suite a kernel gets, one line of run_guest.sh arguments
 # each ("" for the whole suite in one VM). The debug kernel (KASAN, lockdep,
 # kmemleak) runs the suite several times slower than Debian's: it gets five
-# VMs, each with the whole time limit: the C programs, ttpcat's tests and
-# the trace events';
-# the datagram's shell tests and failslab; the stream's netem, ICMP and
-# PMTU tests; the fuzzers, memory and stream_many; the rest of the
-# stream's, spoofing included (each VM but the first ends with unload.sh).
+# VMs, each with the whole time limit: the C programs and the trace
+# events'; the datagram's shell tests and failslab; the stream's netem,
+# ICMP and PMTU tests and ttpcat's; the fuzzers, memory, stream_many and
+# GSO; the rest of the stream's, spoofing included. Each VM but the first
+# ends with unload.sh: parts 2 to 4 with its first cases only
+# (UNLOAD_QUICK=1: rmmod, nothing left, insmod again), the last whole.
 # wireshark.sh, ttp_run.sh and tools_perf.sh test userspace (the dissector,
 # the preload library, Debian's programs, ttpperf) and run on the other
 # kernels only: on debug they took 385, 537 and 332 s, and the kernel paths
@@ -75,11 +76,11 @@ vm_parts() {
 	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
 		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
 	elif [ "$1" = debug ] && [ -z "${TTP_CHECK_CMD:-}" ]; then
-		echo "dgram diff_udp ports inet_addrs stream stream_wire tools_stream.sh trace.sh"
-		echo "netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
-		echo "stream_netem.sh stream_icmp.sh stream_pmtu.sh unload.sh"
-		echo "stream_fuzz socket_fuzz stream_mem.sh stream_many.sh unload.sh"
-		echo "--except dgram diff_udp ports stream stream_wire tools_stream.sh tools_perf.sh netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh stream_fuzz socket_fuzz stream_mem.sh stream_many.sh inet_addrs trace.sh wireshark.sh ttp_run.sh"
+		echo "dgram diff_udp ports inet_addrs stream stream_wire trace.sh"
+		echo "UNLOAD_QUICK=1 netns.sh netem_corrupt.sh netem_loss.sh failslab.sh unload.sh"
+		echo "UNLOAD_QUICK=1 stream_netem.sh stream_icmp.sh stream_pmtu.sh tools_stream.sh unload.sh"
+		echo "UNLOAD_QUICK=1 stream_fuzz socket_fuzz stream_mem.sh stream_many.sh stream_gso.sh unload.sh"
+		echo "--except dgram diff_udp ports stream stream_wire tools_stream.sh tools_perf.sh netns.sh netem_corrupt.sh netem_loss.sh failslab.sh stream_netem.sh stream_icmp.sh stream_pmtu.sh stream_fuzz socket_fuzz stream_mem.sh stream_many.sh stream_gso.sh inet_addrs trace.sh wireshark.sh ttp_run.sh"
 	else
 		echo ""
 	fi
