@@ -149,15 +149,25 @@ static int __init ttp_init(void)
 		goto out_stream;
 	}
 
-	if (inet_add_protocol(&ttp_ip_protocol, ttp_protocol) < 0) {
-		pr_err("ttp: IP protocol %d is taken: load with another module parameter protocol=\n",
+	/* the offload first: a packet of the protocol's may then be cut */
+	if (ttp_gso_init() < 0) {
+		pr_err("ttp: IP protocol %d has an offload already: load with another module parameter protocol=\n",
 		       ttp_protocol);
 		err = -EBUSY;
 		goto out_sock;
 	}
+
+	if (inet_add_protocol(&ttp_ip_protocol, ttp_protocol) < 0) {
+		pr_err("ttp: IP protocol %d is taken: load with another module parameter protocol=\n",
+		       ttp_protocol);
+		err = -EBUSY;
+		goto out_gso;
+	}
 	pr_info("ttp: family %d, IP protocol %d\n", ttp_family, ttp_protocol);
 	return 0;
 
+out_gso:
+	ttp_gso_exit();
 out_sock:
 	sock_unregister(ttp_family);
 out_stream:
@@ -176,6 +186,7 @@ out_net:
 static void __exit ttp_exit(void)
 {
 	inet_del_protocol(&ttp_ip_protocol, ttp_protocol);
+	ttp_gso_exit();
 	sock_unregister(ttp_family);
 	proto_unregister(&ttp_stream_proto);
 	ttp_mem_exit();

@@ -46,6 +46,11 @@ ttp_register_net_sysctl(struct net *net, const char *path,
 #include <net/proto_memory.h>
 #endif
 
+/* 6.5 moved the GSO helpers out of <linux/netdevice.h> into <net/gso.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <net/gso.h>
+#endif
+
 /* 6.16 renamed from_timer() to timer_container_of(). */
 #ifndef timer_container_of
 #define timer_container_of(var, t, field)	from_timer(var, t, field)

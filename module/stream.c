@@ -337,7 +337,7 @@ static int ttp_stream_start_connect(struct sock *sk, struct sockaddr_ttp *usin)
 		inet->inet_rcv_saddr = fl4->saddr;
 	inet->inet_daddr = fl4->daddr;
 	inet->inet_dport = usin->sttp_port;
-	sk_setup_caps(sk, &rt->dst);
+	ttp_stream_setup_caps(sk, &rt->dst);
 
 	err = ttp_stream_connect_port(sk);
 	if (err)

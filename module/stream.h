@@ -81,6 +81,13 @@
  */
 #define TTP_MSS_MIN		64
 /*
+ * The most payload one GSO packet carries: IPv4's and TTP's Length fields
+ * are 16 bits, less the largest IPv4 header and the largest stream header.
+ */
+#define TTP_GSO_MAX		(0xffff - 60 - TTP_STREAM_MAX_HDR)
+/* The most duplicate ACKs one out-of-order packet draws (a GSO packet) */
+#define TTP_DUPACKS_MAX		64
+/*
  * PAWS (RFC 7323 5.3): a TSval more than this older than ts_recent is an
  * old duplicate's (1 ms of TTP's microsecond clock: Linux's one tick of its
  * millisecond one, so that segments reordered within a millisecond pass);
@@ -136,6 +143,8 @@ struct ttp_stream_sock {
 	u32			mss;		/* payload bytes per segment we send */
 	u32			peer_mss;	/* what the peer's SYN announced */
 	u32			pmtu_cookie;	/* the route's MTU when mss was set */
+	u32			gso_max;	/* most payload in one skb (GSO), 0 none */
+	bool			csum_hw;	/* the route's device sums any protocol */
 	struct sk_buff		*send_head;	/* first unsent skb in the write queue */
 	struct sk_buff		*fin_skb;	/* the FIN's, allocated with the SYN */
 
@@ -356,10 +365,16 @@ void ttp_stream_send_probe(struct sock *sk);
 u32 ttp_stream_rcv_window(struct sock *sk);
 void ttp_stream_mtu_reduced(struct sock *sk);
 struct dst_entry *ttp_stream_route(struct sock *sk);
+void ttp_stream_setup_caps(struct sock *sk, struct dst_entry *dst);
+u32 ttp_stream_size_goal(const struct ttp_stream_sock *tsk);
 void ttp_stream_clean_rtx(struct sock *sk, u32 ack);
 void ttp_stream_purge(struct sock *sk, bool all);
 void ttp_stream_ofo_purge(struct sock *sk);
 int ttp_stream_set_mss(struct sock *sk);
+
+/* gso.c */
+int ttp_gso_init(void);
+void ttp_gso_exit(void);
 
 /* stream_mem.c */
 int ttp_mem_init(struct proto *prot);

@@ -123,7 +123,7 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 	}
 	cb->end_seq = cb->seq + skb->len - hlen + !!(cb->flags & TTP_SYN) +
 		      !!(cb->flags & TTP_FIN);
-	ttp_inc_stats(net, TTP_MIB_INSEGS);
+	ttp_add_stats(net, TTP_MIB_INSEGS, ttp_skb_segs(skb));
 
 	sk = ttp_ctable_lookup(net, iph->saddr, sh->th.source, iph->daddr,
 			       sh->th.dest, inet_iif(skb));
@@ -893,6 +893,31 @@ static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * The segments the payload of @skb holds: a GSO packet that came whole
+ * (veth, loopback) holds many. Counted from its length, not from the
+ * gso_segs a packet socket's sender may claim; at most TTP_DUPACKS_MAX.
+ */
+static u16 ttp_payload_segs(const struct sk_buff *skb)
+{
+	if (!skb_is_gso(skb))
+		return 1;
+	return clamp_t(u32, DIV_ROUND_UP(skb->len, skb_shinfo(skb)->gso_size),
+		       1, TTP_DUPACKS_MAX);
+}
+
+/*
+ * Data beyond a gap: a duplicate ACK at once for each segment it holds
+ * (RFC 5681 4.2), as a receiver of the segments one by one would send.
+ * One ACK for a whole GSO packet would leave the sender short of the three
+ * that fast retransmit needs when the packet lost before it was one too.
+ */
+static void ttp_ofo_dup_acks(struct sock *sk, u16 segs)
+{
+	while (segs--)
+		ttp_stream_send_ack(sk);
+}
+
+/*
  * RFC 9293 3.10.7.4, seventh and eighth: the payload and the FIN. @skb
  * holds the payload only. Consumes it.
  */
@@ -902,6 +927,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 	bool fin = cb->flags & TTP_FIN, gap = !RB_EMPTY_ROOT(&tsk->ofo_root);
 	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd, end;
+	u16 segs = ttp_payload_segs(skb);
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)) ||
@@ -955,8 +981,8 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		}
 		skb_set_owner_r(skb, sk);
 		ttp_ofo_queue(sk, skb);
-		tsk->quick_acks = 1;	/* a dup ACK at once: fast retransmit */
-		ttp_stream_send_ack(sk);
+		tsk->quick_acks = 1;
+		ttp_ofo_dup_acks(sk, segs);
 		return;
 	}
 	/* in order, maybe overlapping what we had */
@@ -969,8 +995,9 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 			ttp_stream_send_ack(sk);
 			return;
 		}
-		if (end - tsk->rcv_nxt >= tsk->mss)
-			tsk->unacked_full++;
+		/* a GSO packet counts as the full segments it holds */
+		tsk->unacked_full += min_t(u32, (end - tsk->rcv_nxt) / tsk->mss,
+					   TTP_DUPACKS_MAX);
 		ttp_rcv_rtt_sample(tsk, cb);
 		gap = !RB_EMPTY_ROOT(&tsk->ofo_root);	/* maybe pruned */
 		skb_set_owner_r(skb, sk);
@@ -1063,6 +1090,23 @@ static void ttp_seg_accepted(struct sock *sk, const struct ttp_stream_cb *cb)
 		ttp_store_ts_recent(tsk, cb->tsval);
 }
 
+/*
+ * A pure ACK overtaken by a newer one, as Linux's tcp_disordered_ack():
+ * the peer's ACKs leave from more than one CPU, and one built first may
+ * arrive second, its TSval older than ts_recent. It takes nothing (no data,
+ * at rcv_nxt, nothing beyond snd_una) and is no older than an RTO: it
+ * passes PAWS, rather than be dropped and answered.
+ */
+static bool ttp_disordered_ack(const struct ttp_stream_sock *tsk,
+			       const struct ttp_stream_cb *cb)
+{
+	return cb->flags == TTP_ACK && cb->seq == cb->end_seq &&
+	       cb->seq == tsk->rcv_nxt &&
+	       !ttp_seq_after(cb->ack, tsk->snd_una) &&
+	       (s32)(tsk->ts_recent - cb->tsval) <=
+	       (s32)ttp_rto_timeout(&tsk->rto);
+}
+
 /* Every state after SYN_SENT. */
 static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -1070,7 +1114,8 @@ static void ttp_stream_sync_rcv(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 
 	/* PAWS first; a reset passes it (as TCP), the rules below judge it */
-	if (!(cb->flags & TTP_RST) && ttp_paws_reject(tsk, cb)) {
+	if (!(cb->flags & TTP_RST) && ttp_paws_reject(tsk, cb) &&
+	    !ttp_disordered_ack(tsk, cb)) {
 		ttp_drop_stats(sock_net(sk), skb, TTP_MIB_PAWSESTAB);
 		ttp_oow_ack(sk, cb);
 		goto drop;
@@ -1140,7 +1185,7 @@ int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
-	tsk->segs_in++;
+	tsk->segs_in += ttp_skb_segs(skb);
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		if (ttp_listen_rcv(sk, skb))

@@ -11,13 +11,15 @@
 #include "stream.h"
 
 /*
- * Can the write queue's tail take more of the write? Only an skb that was
- * never sent: a sent one may have a clone in flight, which shares its page
- * fragments, and the bytes it went out with are fixed.
+ * Can the write queue's tail take more of the write, up to @goal bytes?
+ * Only an skb that was never sent: a sent one may have a clone in flight,
+ * which shares its page fragments, and the bytes it went out with are
+ * fixed.
  */
-static bool ttp_tail_open(struct ttp_stream_sock *tsk, struct sk_buff *skb)
+static bool ttp_tail_open(struct ttp_stream_sock *tsk, struct sk_buff *skb,
+			  u32 goal)
 {
-	return skb && tsk->send_head && skb->len < tsk->mss &&
+	return skb && tsk->send_head && skb->len < goal &&
 	       skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS &&
 	       !(TTP_STREAM_CB(skb)->flags & (TTP_SYN | TTP_FIN)) &&
 	       !skb_cloned(skb) &&
@@ -124,10 +126,12 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 	struct sk_buff *skb;
 	size_t copied = 0;
 	int err = 0, copy;
+	u32 goal;
 
 	while (copied < len) {
+		goal = ttp_stream_size_goal(tsk);
 		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (!ttp_tail_open(tsk, skb)) {
+		if (!ttp_tail_open(tsk, skb, goal)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait;
 			skb = ttp_new_tail(sk);
@@ -135,7 +139,7 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 				goto wait;
 		}
 		copy = ttp_add_frag(sk, skb, msg, min_t(size_t, len - copied,
-							tsk->mss - skb->len));
+							goal - skb->len));
 		if (copy <= 0)
 			ttp_remove_empty_tail(sk, skb);
 		if (!copy)
@@ -147,7 +151,7 @@ static int ttp_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 		TTP_STREAM_CB(skb)->end_seq += copy;
 		tsk->write_seq += copy;
 		copied += copy;
-		if (skb->len >= tsk->mss)
+		if (skb->len >= goal)
 			ttp_stream_push(sk, false);
 		continue;
 wait:

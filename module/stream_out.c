@@ -7,10 +7,12 @@
  * held unless it says otherwise.
  *
  * The write queue holds every skb not yet acknowledged, in sequence order:
- * payload only, in page fragments, no more than mss bytes each; SYN and FIN
- * ride in the flags of their skb. Sending transmits a clone (or a copy, when
- * an earlier clone is still in flight and shares its header room) with the
- * header pushed in front, and keeps the original until it is acknowledged.
+ * payload only, in page fragments, up to the size goal each (about a
+ * millisecond of data, ttp_stream_size_goal()); SYN and FIN ride in the
+ * flags of their skb. Sending transmits a clone (or a copy, when an earlier
+ * clone is still in flight and shares its header room) with the header
+ * pushed in front, one GSO packet of MSS-sized segments (gso.c), and keeps
+ * the original until it is acknowledged.
  */
 #include <linux/siphash.h>
 #include <net/ip.h>
@@ -153,22 +155,47 @@ static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 	}
 	if (olen)
 		ttp_write_options(sk, (u8 *)(sh + 1), flags);
-	if (sk->sk_route_caps & NETIF_F_HW_CSUM)
+	/* a GSO packet's checksums are gso.c's to finish, piece by piece */
+	if (tsk->csum_hw || skb_is_gso(skb))
 		ttp_set_checksum_partial(skb, sk->sk_rcv_saddr, sk->sk_daddr);
 	else
 		ttp_set_checksum(skb, sk->sk_rcv_saddr, sk->sk_daddr);
 }
 
 /*
+ * Make @skb (payload only, about to get its header) one GSO packet of
+ * MSS-sized segments when it holds more than one; returns how many it
+ * holds. A clone shares its skb_shared_info with the queued original:
+ * written for both, as TCP's (no earlier clone is in flight, or this is a
+ * copy: ttp_stream_transmit()).
+ */
+static u16 ttp_set_gso(const struct ttp_stream_sock *tsk, struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	shinfo->gso_type = SKB_GSO_SCTP;
+	if (skb->len <= tsk->mss) {
+		shinfo->gso_size = 0;
+		shinfo->gso_segs = 1;
+	} else {
+		shinfo->gso_size = tsk->mss;
+		shinfo->gso_segs = DIV_ROUND_UP(skb->len, tsk->mss);
+	}
+	return shinfo->gso_segs;
+}
+
+/*
  * Send what @skb (queued or not) holds: header in front of a clone or copy
- * when @keep, of @skb itself otherwise. Counts the segment. Returns 0 or a
- * negative errno (the segment is lost; the timer resends queued ones).
+ * when @keep, of @skb itself otherwise. Counts the segments (OutSegs, as
+ * TCP's, counts what goes on the wire). Returns 0 or a negative errno (the
+ * packet is lost; the timer resends queued ones).
  */
 static int ttp_stream_transmit(struct sock *sk, struct sk_buff *skb, u16 flags,
 			       bool keep, gfp_t gfp)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 	u32 seq = TTP_STREAM_CB(skb)->seq;
+	u16 segs;
 	int err;
 
 	if (keep) {
@@ -182,9 +209,10 @@ static int ttp_stream_transmit(struct sock *sk, struct sk_buff *skb, u16 flags,
 		tsk->unacked_full = 0;
 		ttp_stream_stop_delack(sk);
 	}
+	segs = ttp_set_gso(tsk, skb);
 	ttp_stream_build(sk, skb, seq, flags);
-	tsk->segs_out++;
-	ttp_inc_stats(sock_net(sk), TTP_MIB_OUTSEGS);
+	tsk->segs_out += segs;
+	ttp_add_stats(sock_net(sk), TTP_MIB_OUTSEGS, segs);
 	err = ip_queue_xmit(sk, skb, &inet_sk(sk)->cork.fl);
 	if (err > 0)
 		err = net_xmit_errno(err);
@@ -463,6 +491,73 @@ static bool ttp_nagle_holds(const struct ttp_stream_sock *tsk,
 
 static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len);
 
+/*
+ * A sent skb goes again: count it (its segments, as TCP's RetransSegs)
+ * and trace it.
+ */
+static void ttp_count_resend(struct sock *sk, struct sk_buff *skb,
+			     enum ttp_resend_reason why)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u16 segs = ttp_skb_segs(skb);
+
+	TTP_STREAM_CB(skb)->resent = 1;
+	ttp_trace_resend(sk, skb, why);
+	tsk->bytes_retrans += skb->len;
+	tsk->segs_retrans += segs;
+	ttp_add_stats(sock_net(sk), TTP_MIB_RETRANSSEGS, segs);
+}
+
+/*
+ * The peer acknowledged the first part of @skb (a GSO packet is
+ * acknowledged segment by segment): drop that part before @skb goes
+ * again, so that only unacknowledged bytes are resent, as TCP's
+ * tcp_trim_head(). The payload is all in page fragments (stream_io.c).
+ * A clone may be in flight: @skb gets fragments of its own first, as in
+ * ttp_stream_split(). 0 or -ENOBUFS.
+ */
+static int ttp_stream_trim_acked(struct sock *sk, struct sk_buff *skb)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 eat = tsk->snd_una - TTP_STREAM_CB(skb)->seq, truesize, size;
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	int i, k = 0;
+
+	if (!ttp_seq_after(tsk->snd_una, TTP_STREAM_CB(skb)->seq) ||
+	    eat >= skb->len || skb_headlen(skb))
+		return 0;
+	if (skb_cloned(skb)) {
+		truesize = skb->truesize;
+		if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
+			return -ENOBUFS;
+		skb->truesize = truesize;	/* what the queue was charged */
+	}
+	TTP_STREAM_CB(skb)->seq += eat;
+	skb->len -= eat;
+	skb->data_len -= eat;
+	skb->truesize -= eat;
+	sk_wmem_queued_add(sk, -eat);
+	sk_mem_uncharge(sk, eat);
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		size = skb_frag_size(&shinfo->frags[i]);
+		if (size <= eat) {
+			/* a page_frag's page, referenced by get_page() */
+			put_page(skb_frag_page(&shinfo->frags[i]));
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = shinfo->frags[i];
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	shinfo->nr_frags = k;
+	return 0;
+}
+
 /* How many of @skb's payload bytes the peer's window takes. */
 static u32 ttp_wnd_room(const struct ttp_stream_sock *tsk,
 			const struct sk_buff *skb)
@@ -491,20 +586,44 @@ static bool ttp_snd_wnd_ok(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Does the congestion window take @skb on top of what is in flight?
- * Limited transmit (RFC 3042): the first two duplicate ACKs each let one
- * more segment of new data go beyond cwnd, so that a small window still
- * draws the three duplicate ACKs that fast retransmit needs.
+ * How many bytes of @skb the congestion window takes on top of what is in
+ * flight: all of it, or whole segments of it, or one segment when nothing
+ * is in flight; 0 for none. Limited transmit (RFC 3042): the first two
+ * duplicate ACKs each let one more segment of new data go beyond cwnd, so
+ * that a small window still draws the three duplicate ACKs that fast
+ * retransmit needs.
  */
-static bool ttp_cwnd_ok(const struct ttp_stream_sock *tsk,
-			const struct sk_buff *skb)
+static u32 ttp_cwnd_quota(const struct ttp_stream_sock *tsk,
+			  const struct sk_buff *skb)
 {
-	u32 room = tsk->cong.cwnd;
+	u32 room = tsk->cong.cwnd, flight = ttp_in_flight(tsk);
 
 	if (!tsk->cong.in_recovery &&
 	    !ttp_seq_before(TTP_STREAM_CB(skb)->seq, tsk->snd_max))
 		room += min_t(u32, tsk->cong.dupacks, 2) * tsk->mss;
-	return ttp_in_flight(tsk) + skb->len <= room || !ttp_in_flight(tsk);
+	if (!flight)
+		return max(room, tsk->mss);
+	if (flight >= room)
+		return 0;
+	room -= flight;
+	return room >= skb->len ? room : rounddown(room, tsk->mss);
+}
+
+/*
+ * Cut @skb, at send_head, to what may go now: no more than the congestion
+ * window's quota and the largest GSO packet. False when none of it may.
+ */
+static bool ttp_send_quota(struct sock *sk, struct sk_buff *skb, bool *limited)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+	u32 quota = ttp_cwnd_quota(tsk, skb);
+
+	if (!quota) {
+		*limited = true;
+		return false;
+	}
+	quota = min(quota, max(tsk->gso_max, tsk->mss));
+	return skb->len <= quota || !ttp_stream_split(sk, skb, quota);
 }
 
 /*
@@ -617,12 +736,9 @@ void ttp_stream_push(struct sock *sk, bool force)
 		ttp_stream_idle_restart(tsk);
 	}
 	while ((skb = tsk->send_head)) {
-		if (skb->len > tsk->mss && ttp_stream_split(sk, skb, tsk->mss))
+		if (ttp_stream_trim_acked(sk, skb) ||
+		    !ttp_send_quota(sk, skb, &limited))
 			break;
-		if (!ttp_cwnd_ok(tsk, skb)) {
-			limited = true;
-			break;
-		}
 		if (ttp_nagle_holds(tsk, skb, force) || !ttp_snd_wnd_ok(sk, skb))
 			break;
 		if (ttp_stream_transmit(sk, skb, ttp_skb_flags(sk, skb), true,
@@ -634,11 +750,7 @@ void ttp_stream_push(struct sock *sk, bool force)
 		tsk->snd_nxt = TTP_STREAM_CB(skb)->end_seq;
 		if (!ttp_seq_after(tsk->snd_nxt, tsk->snd_max)) {
 			/* sent before: resent after a timeout's go-back */
-			TTP_STREAM_CB(skb)->resent = 1;
-			ttp_trace_resend(sk, skb, TTP_RESEND_TIMEOUT);
-			tsk->bytes_retrans += skb->len;
-			tsk->segs_retrans++;
-			ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);
+			ttp_count_resend(sk, skb, TTP_RESEND_TIMEOUT);
 		} else {
 			tsk->snd_max = tsk->snd_nxt;
 		}
@@ -710,6 +822,9 @@ int ttp_stream_retransmit(struct sock *sk, enum ttp_resend_reason why)
 	if (!skb || skb == tsk->send_head)
 		return 0;
 	ttp_stream_sync_mss(sk);
+	err = ttp_stream_trim_acked(sk, skb);
+	if (err)
+		return err;
 	if (skb->len > tsk->mss) {
 		err = ttp_stream_split(sk, skb, tsk->mss);
 		if (err)
@@ -719,12 +834,8 @@ int ttp_stream_retransmit(struct sock *sk, enum ttp_resend_reason why)
 				  GFP_ATOMIC);
 	if (err)
 		return err;
-	TTP_STREAM_CB(skb)->resent = 1;
 	TTP_STREAM_CB(skb)->sent_us = ttp_clock_us();
-	ttp_trace_resend(sk, skb, why);
-	tsk->bytes_retrans += skb->len;
-	tsk->segs_retrans++;
-	ttp_inc_stats(sock_net(sk), TTP_MIB_RETRANSSEGS);
+	ttp_count_resend(sk, skb, why);
 	/* Karn: a sample that a resent segment could complete is void */
 	if (tsk->rtt_start_us && ttp_seq_before(tsk->snd_una, tsk->rtt_seq))
 		tsk->rtt_start_us = 0;
@@ -744,7 +855,8 @@ void ttp_stream_send_probe(struct sock *sk)
 
 /*
  * Drop what @ack acknowledges from the write queue: whole skbs only (a
- * partly acknowledged one stays whole and is resent whole if need be).
+ * partly acknowledged one stays whole until it goes again:
+ * ttp_stream_trim_acked()).
  */
 void ttp_stream_clean_rtx(struct sock *sk, u32 ack)
 {
@@ -847,8 +959,47 @@ struct dst_entry *ttp_stream_route(struct sock *sk)
 				   sk->sk_bound_dev_if);
 	if (IS_ERR(rt))
 		return ERR_CAST(rt);
-	sk_setup_caps(sk, &rt->dst);
+	ttp_stream_setup_caps(sk, &rt->dst);
 	return &rt->dst;
+}
+
+/*
+ * The socket takes @dst (its reference) and what its device can do. Not
+ * from sk_route_caps: sk_setup_caps() sets NETIF_F_HW_CSUM there for any
+ * socket it lets do GSO, whatever the device (for TCP's software
+ * checksums), so the checksum offload is decided by the device's own
+ * features. GSO is always on, as TCP's (software GSO where the device has
+ * none), but not through an IPsec transform that cannot take it.
+ */
+void ttp_stream_setup_caps(struct sock *sk, struct dst_entry *dst)
+{
+	struct ttp_stream_sock *tsk = ttp_ssk(sk);
+
+	sk->sk_gso_type = SKB_GSO_SCTP;
+	sk_setup_caps(sk, dst);
+	tsk->csum_hw = dst->dev->features & NETIF_F_HW_CSUM;
+	tsk->gso_max = dst->header_len ? 0 : TTP_GSO_MAX;
+}
+
+/*
+ * How many payload bytes an skb of the write queue holds: about a
+ * millisecond of data at the rate the window allows (cwnd / SRTT, as
+ * tcp_tso_autosize()), and no more than half of the congestion and send
+ * windows, so that a window is never one packet: when a packet is lost,
+ * the ones after it draw the duplicate ACKs that fast retransmit needs.
+ * Whole segments, at least two, at most gso_max; the MSS without GSO.
+ */
+u32 ttp_stream_size_goal(const struct ttp_stream_sock *tsk)
+{
+	u32 srtt = ttp_rto_srtt_us(&tsk->rto), wnd, goal;
+
+	if (!tsk->gso_max || tsk->gso_max < 2 * tsk->mss)
+		return tsk->mss;
+	wnd = min(tsk->cong.cwnd, tsk->snd_wnd ?: tsk->cong.cwnd) / 2;
+	goal = srtt ? div_u64((u64)tsk->cong.cwnd * USEC_PER_MSEC, srtt) :
+		      wnd;
+	goal = clamp(min(goal, wnd), 2 * tsk->mss, tsk->gso_max);
+	return rounddown(goal, tsk->mss);
 }
 
 /*

@@ -235,6 +235,18 @@ static inline void ttp_inc_stats(const struct net *net, enum ttp_mib_field f)
 	atomic_long_inc(&ttp_pernet(net)->mib[f]);
 }
 
+static inline void ttp_add_stats(const struct net *net, enum ttp_mib_field f,
+				 long n)
+{
+	atomic_long_add(n, &ttp_pernet(net)->mib[f]);
+}
+
+/* The segments a packet holds: a GSO packet's count, else one. */
+static inline u16 ttp_skb_segs(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb) ? max_t(u16, skb_shinfo(skb)->gso_segs, 1) : 1;
+}
+
 /* trace.c: count a received packet dropped in @f and fire ttp:ttp_drop */
 void ttp_drop_stats(const struct net *net, const struct sk_buff *skb,
 		    enum ttp_mib_field f);

@@ -4,7 +4,7 @@
  * trace, trace-cmd and bpftrace:
  *
  *   ttp_state       a stream socket's state change (old and new, TCP's names)
- *   ttp_retransmit  a segment sent again, and why (timeout: after the
+ *   ttp_retransmit  segments sent again, how many, and why (timeout: after the
  *                   retransmission timer's go-back; fast: three duplicate
  *                   ACKs; recovery: a partial ACK in fast recovery; simopen:
  *                   a simultaneous open's SYN)
@@ -115,23 +115,26 @@ TRACE_EVENT(ttp_state,
 );
 
 TRACE_EVENT(ttp_retransmit,
-	TP_PROTO(const struct sock *sk, u32 seq, u32 len, int reason),
-	TP_ARGS(sk, seq, len, reason),
+	TP_PROTO(const struct sock *sk, u32 seq, u32 len, u16 segs,
+		 int reason),
+	TP_ARGS(sk, seq, len, segs, reason),
 	TP_STRUCT__entry(
 		TTP_TP_TUPLE_FIELDS
 		__field(u32, seq)
 		__field(u32, len)
+		__field(u16, segs)
 		__field(int, reason)
 	),
 	TP_fast_assign(
 		TTP_TP_STORE_TUPLE(sk);
 		__entry->seq = seq;
 		__entry->len = len;
+		__entry->segs = segs;
 		__entry->reason = reason;
 	),
-	TP_printk(TTP_TP_TUPLE_FMT " seq=%u len=%u reason=%s",
+	TP_printk(TTP_TP_TUPLE_FMT " seq=%u len=%u segs=%u reason=%s",
 		  TTP_TP_TUPLE_ARGS, __entry->seq, __entry->len,
-		  ttp_show_rtx(__entry->reason))
+		  __entry->segs, ttp_show_rtx(__entry->reason))
 );
 
 /* From the packet's headers: it may have no socket */

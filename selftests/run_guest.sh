@@ -46,13 +46,13 @@ fi
 RESULTS=${RESULTS:-/tmp/ttp-results}
 # The Makefile's order: TEST_GEN_PROGS, then TEST_PROGS (unload.sh last).
 TESTS=(dgram diff_udp ports inet_addrs stream stream_wire ttpdrill stream_fuzz socket_fuzz netns.sh netem_corrupt.sh netem_loss.sh stream_netem.sh
-       stream_icmp.sh stream_spoof.sh stream_mem.sh stream_timers.sh stream_pmtu.sh stream_many.sh tools_stream.sh tools_perf.sh
+       stream_icmp.sh stream_spoof.sh stream_mem.sh stream_timers.sh stream_pmtu.sh stream_gso.sh stream_many.sh tools_stream.sh tools_perf.sh
        wireshark.sh ttp_run.sh trace.sh failslab.sh unload.sh)
 UDP_MODE=''
 if [ "${TTP_TEST_AS_UDP:-0}" = 1 ]; then
 	UDP_MODE=1
 	TTP_ONLY=(inet_addrs stream_wire ttpdrill stream_fuzz socket_fuzz netem_corrupt.sh netem_loss.sh stream_netem.sh stream_icmp.sh stream_spoof.sh stream_mem.sh stream_timers.sh
-		  stream_pmtu.sh stream_many.sh tools_stream.sh tools_perf.sh wireshark.sh ttp_run.sh trace.sh failslab.sh unload.sh)
+		  stream_pmtu.sh stream_gso.sh stream_many.sh tools_stream.sh tools_perf.sh wireshark.sh ttp_run.sh trace.sh failslab.sh unload.sh)
 	TESTS=(dgram diff_udp ports stream stream_wire netns.sh)
 	export TTP_TEST_AS_UDP TTP_DIFF_UDP_ONLY=1
 fi

@@ -1157,6 +1157,34 @@ TEST_F(wire, paws_passes_reset)
 	ASSERT_EQ(ECONNRESET, errno);
 }
 
+/*
+ * A pure ACK overtaken by a newer one (the peer's ACKs leave from two CPUs)
+ * has an older TSval than the last taken: within an RTO (the socket's is
+ * 1 s or less here), it passes PAWS, as Linux's tcp_disordered_ack(),
+ * neither counted nor answered; 3 s older, it is an old duplicate:
+ * dropped, counted and answered.
+ */
+TEST_F(wire, paws_passes_disordered_ack)
+{
+	long paws;
+	struct seg s, got;
+
+	establish_ts(_metadata, self);
+	ts_data_taken(_metadata, self, "new", 3000000);
+	paws = wire_snmp("PAWSEstab");
+	s = mk(TTP_ACK, self->rcv, self->snd);
+	s.ts = true;
+	s.tsval = 3000000 - 2000;	/* 2 ms older */
+	INJECT(s);
+	expect_none(_metadata, self, QUIET);
+	ASSERT_EQ(paws, wire_snmp("PAWSEstab"));
+	s.tsval = 1000;		/* 3 s older */
+	INJECT(s);
+	expect(_metadata, self, &got, TTP_ACK, self->snd, self->rcv, 0, WAIT);
+	ASSERT_EQ(3000000, got.tsecr);
+	ASSERT_EQ(paws + 1, wire_snmp("PAWSEstab"));
+}
+
 /* ---- SYN cookies (RFC 4987 3.6, protocol.md 5.11) ------------------- */
 
 /*
