@@ -85,10 +85,10 @@ static struct sk_buff *ttp_gso_segment(struct sk_buff *skb,
 	 */
 	hw = features & NETIF_F_HW_CSUM;
 	skb->ip_summed = CHECKSUM_PARTIAL;
+	/* the caller puts skb->data back where it was, as for TCP's */
 	__skb_pull(skb, hlen);
 	segs = skb_segment(skb, (features | NETIF_F_HW_CSUM) &
 				~NETIF_F_GSO_PARTIAL);
-	__skb_push(skb, hlen);
 	if (IS_ERR_OR_NULL(segs))
 		return segs;
 	for (seg = segs; seg; seg = seg->next) {
