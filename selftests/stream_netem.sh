@@ -117,17 +117,22 @@ expect_resent()
 # duplicate ACKs resend anything, and nothing is resent at all unless a
 # timer fired. (Before GSO, TTP's bursts of single segments could overrun
 # the receiving CPU's backlog on the veth under load, and segments were
-# lost; a GSO packet of up to 45 segments is one entry there.) A timer may
-# fire without a loss: a virtual CPU of the debug kernel, under make
-# check's two VMs, can stall longer than the 200 ms minimum RTO; the diag
-# line shows it.
+# lost; a GSO packet of up to 45 segments is one entry there.) On the
+# debug kernel a timer may fire without a loss: its virtual CPUs, several
+# times slower under make check's two VMs, have stalled longer than the
+# 200 ms minimum RTO (one timeout, one segment resent, RTT 60 ms); there
+# a resend is allowed after a timeout, and the diag line shows it.
 case_clean()
 {
 	cell 4000000
 	expect_eq "InCsumErrors delta" 0 "$CSUM"
 	expect_eq "OfoQueue delta" 0 "$OFO"
 	expect_eq "FastRetrans delta" 0 "$FAST"
-	[ "$TMO" -gt 0 ] || expect_eq "RetransSegs delta (no timeout)" 0 "$RETR"
+	if ttp_debug_kernel && [ "$TMO" -gt 0 ]; then
+		return
+	fi
+	expect_eq "RetransSegs delta" 0 "$RETR"
+	expect_eq "Timeouts delta" 0 "$TMO"
 }
 
 # A reader slower than the writer on a clean link: the window holds the
