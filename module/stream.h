@@ -8,8 +8,9 @@
  * options, TTP_INFO), stream_in.c (a segment, per state), stream_out.c
  * (building, sending and resending segments), stream_timer.c (the
  * timers), stream_cookie.c (SYN cookies), stream_mem.c (memory accounting,
- * net.ttp.mem), ctable.c (connection and listener lookup, local ports),
- * and the pure logic seq.h, rto.c, cong.c, cubic.c, ofo.c.
+ * net.ttp.mem), gso.c (cutting a GSO packet into segments), ctable.c
+ * (connection and listener lookup, local ports), and the pure logic seq.h,
+ * rto.c, cong.c, cubic.c, ofo.c.
  *
  * Locking, in one place:
  *
