@@ -86,6 +86,8 @@
  * are 16 bits, less the largest IPv4 header and the largest stream header.
  */
 #define TTP_GSO_MAX		(0xffff - 60 - TTP_STREAM_MAX_HDR)
+/* The most duplicate ACKs one out-of-order packet draws (a GSO packet) */
+#define TTP_DUPACKS_MAX		64
 /*
  * PAWS (RFC 7323 5.3): a TSval more than this older than ts_recent is an
  * old duplicate's (1 ms of TTP's microsecond clock: Linux's one tick of its

@@ -893,6 +893,35 @@ static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * The segments the payload of @skb holds: a GSO packet that came whole
+ * (veth, loopback) holds many. Counted from its length and gso_size, not
+ * from the gso_segs a packet socket's sender may claim; at most
+ * TTP_DUPACKS_MAX.
+ */
+static u16 ttp_payload_segs(const struct sk_buff *skb)
+{
+	if (!skb_is_gso(skb))
+		return 1;
+	return clamp_t(u32, DIV_ROUND_UP(skb->len, skb_shinfo(skb)->gso_size),
+		       1, TTP_DUPACKS_MAX);
+}
+
+/*
+ * Data beyond a gap: a duplicate ACK at once for each segment it holds
+ * (RFC 5681 4.2), as a receiver of the segments one by one would send;
+ * without SACK, the count is how the sender learns how much got through.
+ * One ACK per GSO packet is too few when the peer's window holds two
+ * packets: one lost, the other draws one duplicate ACK, the window lets
+ * no new data out for limited transmit, and only the timer resends (seen
+ * on 6.1: a packet of 31 segments lost, a timeout).
+ */
+static void ttp_ofo_dup_acks(struct sock *sk, u16 segs)
+{
+	while (segs--)
+		ttp_stream_send_ack(sk);
+}
+
+/*
  * RFC 9293 3.10.7.4, seventh and eighth: the payload and the FIN. @skb
  * holds the payload only. Consumes it.
  */
@@ -902,6 +931,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 	bool fin = cb->flags & TTP_FIN, gap = !RB_EMPTY_ROOT(&tsk->ofo_root);
 	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd, end;
+	u16 segs = ttp_payload_segs(skb);
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)) ||
@@ -955,13 +985,8 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 		}
 		skb_set_owner_r(skb, sk);
 		ttp_ofo_queue(sk, skb);
-		/*
-		 * A duplicate ACK at once, for fast retransmit: one per
-		 * packet, a GSO packet's too (as TCP's with GRO); the size
-		 * goal keeps a window at two packets or more (5.13).
-		 */
 		tsk->quick_acks = 1;
-		ttp_stream_send_ack(sk);
+		ttp_ofo_dup_acks(sk, segs);
 		return;
 	}
 	/* in order, maybe overlapping what we had */

@@ -161,10 +161,9 @@ case_loss1()
 # and none after (p13 100%, p31 0%, p32 100%, p23 0%, p14 0%). The packet
 # is a GSO packet (docs/protocol.md 5.13), netem drops it whole, as it
 # would TCP's: up to 45 segments of 1,444 bytes. The receiver answers each
-# packet beyond the gap with a duplicate ACK at once (the size goal keeps a
-# window at two packets or more, and limited transmit sends one more on
-# each of the first two), and three of them resend the first lost segment
-# (RFC 5681 3.2), the partial ACKs the rest
+# segment beyond the gap with a duplicate ACK at once (a GSO packet draws
+# one for each segment it holds), and three of them resend the first lost
+# segment (RFC 5681 3.2), the partial ACKs the rest
 # (RFC 6582): one fast retransmit, no timeout, and no more segments resent
 # than one packet holds. One way only: B sends no data, so its ACKs are
 # all there is.
