@@ -69,9 +69,8 @@ summary_of() {
 # the preload library, Debian's programs, ttpperf) and run on the other
 # kernels only: on debug they took 385, 537 and 332 s, and the kernel paths
 # they use are the stream's, the datagram's and TTP_INET_ADDRS's, which the
-# debug parts cover. Measured on 2026-12-07, two VMs at a time, with
-# tools_perf.sh still in the third: 1062 (part 5), 1186, 1501 (out of time
-# in the last kmemleak scan), 1395 s.
+# debug parts cover. Measured on 2026-12-07 (GSO in), two VMs at a
+# time: parts 1 to 5 took 632, 599, 724, 810 and 701 s.
 vm_parts() {
 	if [ -n "${TTP_CHECK_PARTS:-}" ]; then
 		tr ';' '\n' <<<"$TTP_CHECK_PARTS"
