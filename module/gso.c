@@ -39,11 +39,7 @@ static int ttp_gso_fix(struct sk_buff *seg, u32 seq, bool last, __be16 fin,
 	sh->th.len = htons(len);
 	if (!last)
 		sh->th.flags &= ~fin;
-	sh->th.check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, len,
-					  ttp_protocol, 0);
-	seg->ip_summed = CHECKSUM_PARTIAL;
-	seg->csum_start = skb_transport_header(seg) - seg->head;
-	seg->csum_offset = offsetof(struct ttphdr, check);
+	ttp_set_checksum_partial(seg, iph->saddr, iph->daddr);
 	return hw ? 0 : skb_checksum_help(seg);
 }
 

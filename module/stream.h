@@ -359,7 +359,7 @@ enum ttp_resend_reason {
 int ttp_stream_retransmit(struct sock *sk, enum ttp_resend_reason why);
 /* trace.c: fire the trace events (ttp_trace.h) */
 void ttp_trace_resend(const struct sock *sk, const struct sk_buff *skb,
-		      enum ttp_resend_reason why);
+		      u16 segs, enum ttp_resend_reason why);
 void ttp_trace_cwnd(const struct sock *sk, u32 old_cwnd, u32 old_ssthresh);
 void ttp_trace_state(const struct sock *sk, int oldstate, int newstate);
 void ttp_stream_send_probe(struct sock *sk);

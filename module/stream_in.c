@@ -123,7 +123,7 @@ int ttp_stream_rcv(struct net *net, struct sk_buff *skb, int hlen)
 	}
 	cb->end_seq = cb->seq + skb->len - hlen + !!(cb->flags & TTP_SYN) +
 		      !!(cb->flags & TTP_FIN);
-	ttp_add_stats(net, TTP_MIB_INSEGS, ttp_skb_segs(skb));
+	ttp_add_stats(net, TTP_MIB_INSEGS, ttp_skb_segs(skb, skb->len - hlen));
 
 	sk = ttp_ctable_lookup(net, iph->saddr, sh->th.source, iph->daddr,
 			       sh->th.dest, inet_iif(skb));
@@ -893,29 +893,15 @@ static bool ttp_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
- * The segments the payload of @skb holds: a GSO packet that came whole
- * (veth, loopback) holds many. Counted from its length and gso_size, not
- * from the gso_segs a packet socket's sender may claim; at most
- * TTP_DUPACKS_MAX.
- */
-static u16 ttp_payload_segs(const struct sk_buff *skb)
-{
-	if (!skb_is_gso(skb))
-		return 1;
-	return clamp_t(u32, DIV_ROUND_UP(skb->len, skb_shinfo(skb)->gso_size),
-		       1, TTP_DUPACKS_MAX);
-}
-
-/*
- * Data beyond a gap: a duplicate ACK at once for each segment it holds
- * (RFC 5681 4.2), as a receiver of the segments one by one would send;
+ * Data beyond a gap: a duplicate ACK at once for each segment it holds, up
+ * to TTP_DUPACKS_MAX (RFC 5681 4.2), as a receiver of the segments one by one would send;
  * without SACK, the count is how the sender learns how much got through.
  * One ACK per GSO packet is too few when the peer's window holds two
  * packets: one lost, the other draws one duplicate ACK, the window lets
  * no new data out for limited transmit, and only the timer resends (seen
  * on 6.1: a packet of 31 segments lost, a timeout).
  */
-static void ttp_ofo_dup_acks(struct sock *sk, u16 segs)
+static void ttp_ofo_dup_acks(struct sock *sk, u32 segs)
 {
 	while (segs--)
 		ttp_stream_send_ack(sk);
@@ -931,7 +917,7 @@ static void ttp_stream_data(struct sock *sk, struct sk_buff *skb)
 	struct ttp_stream_cb *cb = TTP_STREAM_CB(skb);
 	bool fin = cb->flags & TTP_FIN, gap = !RB_EMPTY_ROOT(&tsk->ofo_root);
 	u32 wnd_end = tsk->rcv_wup + tsk->rcv_wnd, end;
-	u16 segs = ttp_payload_segs(skb);
+	u32 segs = min_t(u32, ttp_skb_segs(skb, skb->len), TTP_DUPACKS_MAX);
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)) ||
@@ -1189,7 +1175,7 @@ int ttp_stream_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
 
-	tsk->segs_in += ttp_skb_segs(skb);
+	tsk->segs_in += ttp_skb_segs(skb, skb->len);
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		if (ttp_listen_rcv(sk, skb))

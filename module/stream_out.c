@@ -163,6 +163,16 @@ static void ttp_stream_build(struct sock *sk, struct sk_buff *skb, u32 seq,
 }
 
 /*
+ * The segments a queued @skb goes out as, at the current MSS. Not its
+ * gso_segs: a copy sent in its place (ttp_stream_transmit()) has its own.
+ */
+static u16 ttp_tx_segs(const struct ttp_stream_sock *tsk,
+		       const struct sk_buff *skb)
+{
+	return max_t(u32, DIV_ROUND_UP(skb->len, tsk->mss), 1);
+}
+
+/*
  * Make @skb (payload only, about to get its header) one GSO packet of
  * MSS-sized segments when it holds more than one; returns how many it
  * holds. A clone shares its skb_shared_info with the queued original:
@@ -174,13 +184,8 @@ static u16 ttp_set_gso(const struct ttp_stream_sock *tsk, struct sk_buff *skb)
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 
 	shinfo->gso_type = SKB_GSO_SCTP;
-	if (skb->len <= tsk->mss) {
-		shinfo->gso_size = 0;
-		shinfo->gso_segs = 1;
-	} else {
-		shinfo->gso_size = tsk->mss;
-		shinfo->gso_segs = DIV_ROUND_UP(skb->len, tsk->mss);
-	}
+	shinfo->gso_size = skb->len > tsk->mss ? tsk->mss : 0;
+	shinfo->gso_segs = ttp_tx_segs(tsk, skb);
 	return shinfo->gso_segs;
 }
 
@@ -492,6 +497,24 @@ static bool ttp_nagle_holds(const struct ttp_stream_sock *tsk,
 static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len);
 
 /*
+ * A queued @skb about to be changed in place (split, trimmed) while a
+ * clone of it may be in flight: it gets a head and fragment array of its
+ * own, its truesize kept, so that the write queue's charge stays exact.
+ * 0 or -ENOBUFS.
+ */
+static int ttp_skb_unshare(struct sk_buff *skb)
+{
+	u32 truesize = skb->truesize;
+
+	if (!skb_cloned(skb))
+		return 0;
+	if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
+		return -ENOBUFS;
+	skb->truesize = truesize;	/* what the queue was charged */
+	return 0;
+}
+
+/*
  * A sent skb goes again: count it (its segments, as TCP's RetransSegs)
  * and trace it.
  */
@@ -499,10 +522,10 @@ static void ttp_count_resend(struct sock *sk, struct sk_buff *skb,
 			     enum ttp_resend_reason why)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	u16 segs = ttp_skb_segs(skb);
+	u16 segs = ttp_tx_segs(tsk, skb);
 
 	TTP_STREAM_CB(skb)->resent = 1;
-	ttp_trace_resend(sk, skb, why);
+	ttp_trace_resend(sk, skb, segs, why);
 	tsk->bytes_retrans += skb->len;
 	tsk->segs_retrans += segs;
 	ttp_add_stats(sock_net(sk), TTP_MIB_RETRANSSEGS, segs);
@@ -519,19 +542,15 @@ static void ttp_count_resend(struct sock *sk, struct sk_buff *skb,
 static int ttp_stream_trim_acked(struct sock *sk, struct sk_buff *skb)
 {
 	struct ttp_stream_sock *tsk = ttp_ssk(sk);
-	u32 eat = tsk->snd_una - TTP_STREAM_CB(skb)->seq, truesize, size;
+	u32 eat = tsk->snd_una - TTP_STREAM_CB(skb)->seq, size;
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 	int i, k = 0;
 
 	if (!ttp_seq_after(tsk->snd_una, TTP_STREAM_CB(skb)->seq) ||
 	    eat >= skb->len || skb_headlen(skb))
 		return 0;
-	if (skb_cloned(skb)) {
-		truesize = skb->truesize;
-		if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
-			return -ENOBUFS;
-		skb->truesize = truesize;	/* what the queue was charged */
-	}
+	if (ttp_skb_unshare(skb))
+		return -ENOBUFS;
 	TTP_STREAM_CB(skb)->seq += eat;
 	skb->len -= eat;
 	skb->data_len -= eat;
@@ -635,14 +654,11 @@ static bool ttp_send_quota(struct sock *sk, struct sk_buff *skb, bool *limited)
  */
 static int ttp_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 {
-	u32 rest = skb->len - len, truesize = skb->truesize;
+	u32 rest = skb->len - len;
 	struct sk_buff *nskb;
 
-	if (skb_cloned(skb)) {
-		if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
-			return -ENOBUFS;
-		skb->truesize = truesize;	/* what the queue was charged */
-	}
+	if (ttp_skb_unshare(skb))
+		return -ENOBUFS;
 	nskb = alloc_skb(MAX_HEADER + TTP_STREAM_MAX_HDR, GFP_ATOMIC);
 	if (!nskb)
 		return -ENOBUFS;

@@ -14,10 +14,10 @@ void ttp_drop_stats(const struct net *net, const struct sk_buff *skb,
 }
 
 void ttp_trace_resend(const struct sock *sk, const struct sk_buff *skb,
-		      enum ttp_resend_reason why)
+		      u16 segs, enum ttp_resend_reason why)
 {
-	trace_ttp_retransmit(sk, TTP_STREAM_CB(skb)->seq, skb->len,
-			     ttp_skb_segs(skb), why);
+	trace_ttp_retransmit(sk, TTP_STREAM_CB(skb)->seq, skb->len, segs,
+			     why);
 }
 
 /* The window after a change of the congestion state, if it did change */

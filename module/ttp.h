@@ -241,10 +241,16 @@ static inline void ttp_add_stats(const struct net *net, enum ttp_mib_field f,
 	atomic_long_add(n, &ttp_pernet(net)->mib[f]);
 }
 
-/* The segments a packet holds: a GSO packet's count, else one. */
-static inline u16 ttp_skb_segs(const struct sk_buff *skb)
+/*
+ * The segments a received packet of @len payload bytes holds: a GSO packet
+ * that came whole (veth, loopback) holds many. Counted from its length and
+ * gso_size, not from the gso_segs a packet socket's sender may claim.
+ */
+static inline u32 ttp_skb_segs(const struct sk_buff *skb, unsigned int len)
 {
-	return skb_is_gso(skb) ? max_t(u16, skb_shinfo(skb)->gso_segs, 1) : 1;
+	if (!skb_is_gso(skb) || !len)
+		return 1;
+	return DIV_ROUND_UP(len, skb_shinfo(skb)->gso_size);
 }
 
 /* trace.c: count a received packet dropped in @f and fire ttp:ttp_drop */

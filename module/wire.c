@@ -73,8 +73,10 @@ void ttp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 }
 
 /*
- * Leave the checksum of the packet in @skb (header at its transport header)
- * to the device, CHECKSUM_PARTIAL: the field holds the pseudo-header's sum,
+ * Leave the checksum of the packet in @skb (header at its transport header,
+ * Length the bytes from there on; a segment gso.c cut has its IPv4 header
+ * in front) to the device, CHECKSUM_PARTIAL: the field holds the
+ * pseudo-header's sum,
  * and the device, or the stack for one that cannot (skb_checksum_help()),
  * sums the rest from csum_start. Only for a device with NETIF_F_HW_CSUM,
  * which sums any protocol: one with just NETIF_F_IP_CSUM sums TCP and UDP,
@@ -83,8 +85,9 @@ void ttp_set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 void ttp_set_checksum_partial(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
 	struct ttphdr *th = ttp_hdr(skb);
+	unsigned int len = skb->len - skb_transport_offset(skb);
 
-	th->check = ~csum_tcpudp_magic(saddr, daddr, skb->len, ttp_protocol, 0);
+	th->check = ~csum_tcpudp_magic(saddr, daddr, len, ttp_protocol, 0);
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = skb_transport_header(skb) - skb->head;
 	skb->csum_offset = offsetof(struct ttphdr, check);
